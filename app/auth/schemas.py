@@ -1,0 +1,45 @@
+"""Request and response models for API keys."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.types import ShortText, UtcDatetime
+
+Role = Literal["admin", "buyer", "partner", "supplier"]
+ROLES: tuple[Role, ...] = ("admin", "buyer", "partner", "supplier")
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    supplier_id: int | None = Field(
+        default=None, ge=1, description="Required for, and only allowed with, role supplier."
+    )
+    name: ShortText = Field(default="", description="What the key is for, e.g. 'Leonardo buyer portal'.")
+    expires_at: datetime | None = Field(default=None, description="Optional expiry (UTC).")
+
+    @model_validator(mode="after")
+    def _binding(self) -> "ApiKeyCreate":
+        if (self.role == "supplier") != (self.supplier_id is not None):
+            raise ValueError("supplier_id is required for role supplier and allowed only for it")
+        return self
+
+
+class ApiKeyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str = Field(description="First characters of the key, to recognise it.")
+    role: Role
+    supplier_id: int | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="The secret key. Shown only in this response; store it now.")

@@ -1,0 +1,73 @@
+"""API key issue, look-up and revocation. Keys are random; only their SHA-256 is stored."""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from app.auth.models import ApiKey
+from app.db import utcnow
+from app.errors import NotFound, invalid, field_error
+from app.suppliers.models import Supplier
+
+KEY_PREFIX = "esk_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(
+    *,
+    session: Session,
+    role: str,
+    supplier_id: int | None = None,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its plaintext, which is never stored."""
+    if supplier_id is not None:
+        supplier = session.get(Supplier, supplier_id)
+        if supplier is None or supplier.deleted_at is not None:
+            raise invalid([field_error(["body", "supplier_id"], "no such supplier")])
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name,
+        prefix=plaintext[:12],
+        key_hash=hash_key(plaintext),
+        role=role,
+        supplier_id=supplier_id,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    return key, plaintext
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def authenticate(*, session: Session, plaintext: str) -> ApiKey | None:
+    """The live key matching `plaintext`, or None if unknown, revoked or expired."""
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext))).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    if key.expires_at is not None and _aware(key.expires_at) <= utcnow():
+        return None
+    return key
+
+
+def list_api_keys(*, session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
+
+
+def revoke_api_key(*, session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(detail=f"No API key with id {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key

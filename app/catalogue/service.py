@@ -1,0 +1,45 @@
+"""Catalogue queries and code checks used by the other domains."""
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, SQLModel, col, select
+
+from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.catalogue.schemas import CapabilityNode, CapabilityPublic
+
+
+def list_supply_chains(*, session: Session) -> list[SupplyChain]:
+    return list(session.exec(select(SupplyChain).order_by(SupplyChain.code)))
+
+
+def list_capabilities(*, session: Session, root: str | None = None) -> list[Capability]:
+    query = select(Capability).order_by(Capability.code)
+    if root is not None:
+        query = query.where(
+            (col(Capability.code) == root) | col(Capability.code).startswith(f"{root}.")
+        )
+    return list(session.exec(query))
+
+
+def capability_tree(capabilities: list[Capability]) -> list[CapabilityNode]:
+    """Nest a flat, code-ordered list under its roots (parents sort before children)."""
+    nodes = {c.code: CapabilityNode(**CapabilityPublic.model_validate(c).model_dump()) for c in capabilities}
+    roots: list[CapabilityNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent) if node.parent else None
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+def list_certification_standards(*, session: Session) -> list[CertificationStandard]:
+    return list(session.exec(select(CertificationStandard).order_by(CertificationStandard.code)))
+
+
+def unknown_codes(*, session: Session, model: type[SQLModel], codes: Iterable[str]) -> set[str]:
+    """The subset of `codes` that is not in the catalogue table `model` (keyed by `code`)."""
+    wanted = set(codes)
+    if not wanted:
+        return set()
+    code_col = model.code  # type: ignore[attr-defined]
+    found = set(session.exec(select(code_col).where(col(code_col).in_(wanted))))
+    return wanted - found

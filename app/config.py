@@ -1,0 +1,27 @@
+"""Service settings, read from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration in one place; every field can be set by an environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./escouting.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+    api_title: str = "Lombardia Aerospace Cluster: supplier e-scouting API"
+    default_page_size: int = Field(default=20, ge=1, le=100)
+    max_page_size: int = Field(default=100, ge=1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,87 @@
+"""The ASGI application: `app.main:app`."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.auth.router import router as api_keys_router
+from app.catalogue.router import router as catalogue_router
+from app.config import get_settings
+from app.db import get_engine
+from app.errors import ServiceUnavailable, install_problem_handlers
+from app.suppliers.router import router as suppliers_router
+
+API_PREFIX = "/api/v1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+@lru_cache
+def schema_heads() -> frozenset[str]:
+    """The Alembic head revision(s) this code expects."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok` when healthy.")
+    revision: str | None = Field(default=None, description="Schema revision of the database.")
+
+
+ops = APIRouter(tags=["operations"])
+
+
+@ops.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """Liveness: the process is up."""
+    return Health(status="ok")
+
+
+@ops.get("/readyz", response_model=Health, responses={503: {"description": "Not ready."}})
+def readyz() -> Health:
+    """Readiness: the database answers and its schema is at the head revision."""
+    try:
+        with get_engine().connect() as conn:
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:
+        raise ServiceUnavailable(detail="The database is unreachable or not migrated.") from None
+    if current != schema_heads():
+        raise ServiceUnavailable(
+            detail=f"Schema at {sorted(current)}, expected {sorted(schema_heads())}: run "
+            "`escouting migrate`."
+        )
+    return Health(status="ok", revision=",".join(sorted(current)))
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title=settings.api_title,
+        version="1.0.0",
+        description=(
+            "Find qualified aerospace suppliers of the Lombardia Aerospace Cluster by supply "
+            "chain, capability and certification. Errors are RFC 9457 problem details "
+            "(`application/problem+json`). Authenticate with `Authorization: Bearer <key>`; "
+            "anonymous callers read public fields only (never `contact`)."
+        ),
+        generate_unique_id_function=_operation_id,
+    )
+    install_problem_handlers(app)
+    app.include_router(ops)
+    for router in (catalogue_router, suppliers_router, api_keys_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()

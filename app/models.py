@@ -1,0 +1,23 @@
+"""Every table model, imported in one place so the metadata is complete (Alembic, tests)."""
+
+from app.auth.models import ApiKey
+from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.db import metadata
+from app.suppliers.models import (
+    Supplier,
+    SupplierCapability,
+    SupplierCertification,
+    SupplierSupplyChain,
+)
+
+__all__ = [
+    "ApiKey",
+    "Capability",
+    "CertificationStandard",
+    "Supplier",
+    "SupplierCapability",
+    "SupplierCertification",
+    "SupplierSupplyChain",
+    "SupplyChain",
+    "metadata",
+]

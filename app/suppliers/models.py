@@ -1,0 +1,114 @@
+"""Supplier tables: the registry itself and its links to the catalogues."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, Relationship, SQLModel
+
+from app.db import utcnow
+from app.suppliers.sizing import SIZE_CLASS_SQL
+
+
+# The ORM adds `WHERE version = <loaded>` to every UPDATE of a supplier and bumps it, so of two
+# writers holding the same version exactly one wins (the other gets StaleDataError -> 412).
+_version_column = Column("version", sa.Integer, nullable=False)
+
+
+class Supplier(SQLModel, table=True):
+    __tablename__ = "supplier"
+    __mapper_args__ = {"version_id_col": _version_column}
+    __table_args__ = (
+        # VAT numbers are unique among live suppliers; a deleted company can be re-created.
+        sa.Index(
+            "uq_supplier_vat_number_live",
+            "vat_number",
+            unique=True,
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        ),
+        sa.CheckConstraint("employees IS NULL OR employees >= 0", name="employees_non_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    legal_name: str | None = Field(default=None, max_length=200)
+    vat_number: str = Field(max_length=20)
+    description: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    website: str | None = Field(default=None, max_length=500)
+    street: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, max_length=2, index=True)
+    postal_code: str | None = Field(default=None, max_length=10)
+    country: str = Field(default="IT", max_length=2)
+    lat: float | None = None
+    lon: float | None = None
+    employees: int | None = None
+    annual_revenue_eur: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # Computed by the database from employees and turnover, so it can never be stale.
+    size_class: str | None = Field(
+        default=None,
+        sa_column=Column(sa.String(10), sa.Computed(SIZE_CLASS_SQL, persisted=True)),
+    )
+    tier: str | None = Field(default=None, max_length=10)
+    programs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_email: str | None = Field(default=None, max_length=320)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    verified: bool = False
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True
+    )
+    deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    version: int = Field(default=1, sa_column=_version_column)
+
+    supply_chain_links: list["SupplierSupplyChain"] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "SupplierSupplyChain.supply_chain_code"}
+    )
+    capability_links: list["SupplierCapability"] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "SupplierCapability.capability_code"}
+    )
+    certifications: list["SupplierCertification"] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "SupplierCertification.id"}
+    )
+
+
+class SupplierSupplyChain(SQLModel, table=True):
+    __tablename__ = "supplier_supply_chain"
+
+    supplier_id: int = Field(foreign_key="supplier.id", primary_key=True, ondelete="CASCADE")
+    supply_chain_code: str = Field(
+        foreign_key="supply_chain.code", primary_key=True, max_length=32, index=True
+    )
+
+
+class SupplierCapability(SQLModel, table=True):
+    __tablename__ = "supplier_capability"
+
+    supplier_id: int = Field(foreign_key="supplier.id", primary_key=True, ondelete="CASCADE")
+    capability_code: str = Field(
+        foreign_key="capability.code", primary_key=True, max_length=100, index=True
+    )
+
+
+class SupplierCertification(SQLModel, table=True):
+    __tablename__ = "supplier_certification"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "expires_on IS NULL OR issued_on IS NULL OR expires_on > issued_on",
+            name="expires_after_issued",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True, ondelete="CASCADE")
+    standard_code: str = Field(foreign_key="certification_standard.code", max_length=64, index=True)
+    certificate_number: str | None = Field(default=None, max_length=100)
+    issuer: str | None = Field(default=None, max_length=200)
+    issued_on: date | None = None
+    expires_on: date | None = None
+    status: str = Field(default="active", max_length=16)
+    scope: str | None = Field(default=None, max_length=1000)
+    verification: str = Field(default="self-declared", max_length=24)

@@ -1,0 +1,123 @@
+"""Supplier registry endpoints."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+
+from app.auth.deps import AdminDep, CallerDep
+from app.errors import Forbidden, Unauthorized
+
+from app.db import SessionDep
+from app.suppliers import service
+from app.suppliers.schemas import SupplierCreate, SupplierPage, SupplierPublic, SupplierUpdate
+
+router = APIRouter(prefix="/suppliers", tags=["suppliers"])
+
+SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Supplier id.")]
+
+
+def _etag(supplier: SupplierPublic) -> str:
+    # The redacted (no contact) view is a different representation, hence a different tag.
+    return f'"{supplier.version}"' if supplier.contact is not None else f'"{supplier.version}-p"'
+
+
+def _with_caching_headers(response: Response, public: SupplierPublic) -> None:
+    response.headers["ETag"] = _etag(public)
+    response.headers["Vary"] = "Authorization"
+
+
+@router.get("", response_model=SupplierPage)
+def list_suppliers(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size (max 100).")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> SupplierPage:
+    """List live suppliers, paged with an opaque cursor."""
+    rows, total, next_cursor = service.list_suppliers(session=session, limit=limit, cursor=cursor)
+    items = [service.to_public(s, show_contact=caller.may_see_contact_of(s.id)) for s in rows]  # type: ignore[arg-type]
+    return SupplierPage(items=items, total=total, next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)
+def create_supplier(
+    body: SupplierCreate, session: SessionDep, _admin: AdminDep, request: Request, response: Response
+) -> SupplierPublic:
+    """Register a supplier (admin)."""
+    supplier = service.create_supplier(session=session, data=body)
+    public = service.to_public(supplier, show_contact=True)
+    response.headers["Location"] = str(request.url_for("get_supplier", supplier_id=supplier.id))
+    _with_caching_headers(response, public)
+    return public
+
+
+@router.get(
+    "/{supplier_id}",
+    response_model=SupplierPublic,
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+)
+def get_supplier(
+    supplier_id: SupplierId,
+    session: SessionDep,
+    caller: CallerDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> SupplierPublic | Response:
+    """Read one supplier; send `If-None-Match` with its ETag to get 304 when unchanged."""
+    supplier = service.get_supplier(session=session, supplier_id=supplier_id)
+    public = service.to_public(supplier, show_contact=caller.may_see_contact_of(supplier_id))
+    etag = _etag(public)
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        if "*" in tags or etag in tags:
+            return Response(
+                status_code=status.HTTP_304_NOT_MODIFIED,
+                headers={"ETag": etag, "Vary": "Authorization"},
+            )
+    _with_caching_headers(response, public)
+    return public
+
+
+@router.patch(
+    "/{supplier_id}",
+    response_model=SupplierPublic,
+    responses={412: {"description": "If-Match did not name the current version."}},
+)
+def update_supplier(
+    supplier_id: SupplierId,
+    body: SupplierUpdate,
+    session: SessionDep,
+    caller: CallerDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> SupplierPublic:
+    """Change a supplier (admin, or the supplier's own key); honours `If-Match`."""
+    if caller.role is None:
+        raise Unauthorized(detail="This operation needs an API key.")
+    if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
+        raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
+    supplier = service.get_supplier(session=session, supplier_id=supplier_id)
+    service.check_if_match(supplier=supplier, if_match=if_match)
+    supplier = service.update_supplier(session=session, supplier=supplier, data=body, caller=caller)
+    public = service.to_public(supplier, show_contact=True)
+    _with_caching_headers(response, public)
+    return public
+
+
+@router.delete("/{supplier_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_supplier(
+    supplier_id: SupplierId,
+    session: SessionDep,
+    _admin: AdminDep,
+    if_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> Response:
+    """Soft-delete a supplier (admin); it then reads as 410 Gone."""
+    supplier = service.get_supplier(session=session, supplier_id=supplier_id)
+    service.check_if_match(supplier=supplier, if_match=if_match)
+    service.delete_supplier(session=session, supplier=supplier)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+

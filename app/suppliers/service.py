@@ -1,0 +1,357 @@
+"""Supplier registry: queries and business rules. Services flush; the request commits."""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.auth.deps import Caller
+from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.catalogue.service import unknown_codes
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Gone, NotFound, PreconditionFailed, field_error, invalid
+from app.suppliers.models import (
+    Supplier,
+    SupplierCapability,
+    SupplierCertification,
+    SupplierSupplyChain,
+)
+from app.suppliers.schemas import (
+    SELF_SERVICE_MAX_VERIFICATION,
+    VERIFICATION_LEVELS,
+    AddressPublic,
+    CertificationIn,
+    CertificationPublic,
+    ContactPublic,
+    Location,
+    SupplierCreate,
+    SupplierPublic,
+    SupplierUpdate,
+)
+
+_RELATIONS = (
+    selectinload(Supplier.supply_chain_links),  # type: ignore[arg-type]
+    selectinload(Supplier.capability_links),  # type: ignore[arg-type]
+    selectinload(Supplier.certifications),  # type: ignore[arg-type]
+)
+_ADDRESS_FIELDS = ("street", "city", "province", "postal_code", "country")
+_CONTACT_FIELDS = ("name", "email", "phone")
+_SCALAR_FIELDS = ("name", "legal_name", "vat_number", "description", "employees",
+                  "annual_revenue_eur", "tier", "programs", "verified")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_supplier(*, session: Session, supplier_id: int) -> Supplier:
+    """A live supplier with its links loaded; 404 if unknown, 410 if deleted."""
+    supplier = session.exec(
+        select(Supplier).where(Supplier.id == supplier_id).options(*_RELATIONS)
+    ).first()
+    if supplier is None:
+        raise NotFound(detail=f"No supplier with id {supplier_id}.")
+    if supplier.deleted_at is not None:
+        raise Gone(detail=f"Supplier {supplier_id} was deleted.")
+    return supplier
+
+
+def encode_cursor(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Decode an opaque cursor made by `encode_cursor`; garbage is a 422 on `cursor`."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(payload, dict) or set(payload) != set(keys):
+            raise ValueError
+    except (ValueError, UnicodeError, binascii.Error):
+        raise invalid([field_error(["query", "cursor"], "malformed or foreign cursor")]) from None
+    return payload
+
+
+def list_suppliers(
+    *, session: Session, limit: int, cursor: str | None
+) -> tuple[list[Supplier], int, str | None]:
+    """Live suppliers in id order, keyset-paged; returns (page, total, next cursor)."""
+    live = col(Supplier.deleted_at).is_(None)
+    query = select(Supplier).where(live).order_by(col(Supplier.id)).limit(limit + 1)
+    if cursor is not None:
+        after = decode_cursor(cursor, keys=("id",))["id"]
+        if not isinstance(after, int):
+            raise invalid([field_error(["query", "cursor"], "malformed or foreign cursor")])
+        query = query.where(col(Supplier.id) > after)
+    rows = list(session.exec(query.options(*_RELATIONS)))
+    total = session.exec(select(func.count()).select_from(Supplier).where(live)).one()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor({"id": rows[-1].id})
+    return rows, total, next_cursor
+
+
+def to_public(supplier: Supplier, *, show_contact: bool) -> SupplierPublic:
+    contact = None
+    if show_contact:
+        contact = ContactPublic(
+            name=supplier.contact_name, email=supplier.contact_email, phone=supplier.contact_phone
+        )
+    location = None
+    if supplier.lat is not None and supplier.lon is not None:
+        location = Location(lat=supplier.lat, lon=supplier.lon)
+    return SupplierPublic(
+        id=supplier.id,  # type: ignore[arg-type]
+        name=supplier.name,
+        legal_name=supplier.legal_name,
+        vat_number=supplier.vat_number,
+        description=supplier.description,
+        website=supplier.website,
+        address=AddressPublic(**{f: getattr(supplier, f) for f in _ADDRESS_FIELDS}),
+        location=location,
+        employees=supplier.employees,
+        annual_revenue_eur=supplier.annual_revenue_eur,
+        size_class=supplier.size_class,  # type: ignore[arg-type]
+        tier=supplier.tier,  # type: ignore[arg-type]
+        supply_chains=[link.supply_chain_code for link in supplier.supply_chain_links],
+        capabilities=[link.capability_code for link in supplier.capability_links],
+        certifications=[
+            CertificationPublic(
+                id=c.id,  # type: ignore[arg-type]
+                standard=c.standard_code,
+                certificate_number=c.certificate_number,
+                issuer=c.issuer,
+                issued_on=c.issued_on,
+                expires_on=c.expires_on,
+                status=c.status,  # type: ignore[arg-type]
+                scope=c.scope,
+                verification=c.verification,  # type: ignore[arg-type]
+            )
+            for c in supplier.certifications
+        ],
+        programs=list(supplier.programs),
+        contact=contact,
+        verified=supplier.verified,
+        created_at=supplier.created_at,
+        updated_at=supplier.updated_at,
+        version=supplier.version,
+    )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _check_codes(
+    *,
+    session: Session,
+    supply_chains: list[str] | None,
+    capabilities: list[str] | None,
+    certifications: list[CertificationIn] | None,
+) -> None:
+    """422 naming every unknown catalogue code, with its position in the body."""
+    errors: list[dict[str, Any]] = []
+    for field, model, codes in (
+        ("supply_chains", SupplyChain, supply_chains),
+        ("capabilities", Capability, capabilities),
+    ):
+        unknown = unknown_codes(session=session, model=model, codes=codes or [])
+        errors += [
+            field_error(["body", field, i], f"unknown {field[:-1].replace('_', ' ')} code {c!r}")
+            for i, c in enumerate(codes or [])
+            if c in unknown
+        ]
+    standards = [c.standard for c in certifications or []]
+    unknown = unknown_codes(session=session, model=CertificationStandard, codes=standards)
+    errors += [
+        field_error(["body", "certifications", i, "standard"], f"unknown standard code {c!r}")
+        for i, c in enumerate(standards)
+        if c in unknown
+    ]
+    if errors:
+        raise invalid(errors)
+
+
+def _check_vat_free(*, session: Session, vat_number: str, own_id: int | None = None) -> None:
+    query = select(Supplier.id).where(
+        Supplier.vat_number == vat_number, col(Supplier.deleted_at).is_(None)
+    )
+    if own_id is not None:
+        query = query.where(Supplier.id != own_id)
+    existing = session.exec(query).first()
+    if existing is not None:
+        raise Conflict(
+            detail=f"VAT number {vat_number} is already registered to supplier {existing}.",
+            existing_id=existing,
+        )
+
+
+_CERT_COLUMNS = ("standard_code", "certificate_number", "issuer", "issued_on", "expires_on",
+                 "status", "scope", "verification")
+
+
+def _certificate_fields(cert: CertificationIn) -> dict[str, Any]:
+    return {
+        "standard_code": cert.standard,
+        "certificate_number": cert.certificate_number,
+        "issuer": cert.issuer,
+        "issued_on": cert.issued_on,
+        "expires_on": cert.expires_on,
+        "status": cert.status,
+        "scope": cert.scope,
+        "verification": cert.verification,
+    }
+
+
+def _check_self_service_certificates(
+    *, certifications: list[CertificationIn], existing: list[SupplierCertification]
+) -> None:
+    """A supplier may keep an admin-verified certificate unchanged, never raise a trust level."""
+    ceiling = VERIFICATION_LEVELS.index(SELF_SERVICE_MAX_VERIFICATION)
+    kept = [{k: getattr(c, k) for k in _CERT_COLUMNS} for c in existing]
+    errors = [
+        field_error(
+            ["body", "certifications", i, "verification"],
+            f"only admins may set a trust level above {SELF_SERVICE_MAX_VERIFICATION!r}",
+        )
+        for i, cert in enumerate(certifications)
+        if VERIFICATION_LEVELS.index(cert.verification) > ceiling
+        and _certificate_fields(cert) not in kept
+    ]
+    if errors:
+        raise Forbidden(detail=errors[0]["msg"], errors=errors)
+
+
+def _apply_links(
+    supplier: Supplier,
+    *,
+    supply_chains: list[str] | None,
+    capabilities: list[str] | None,
+    certifications: list[CertificationIn] | None,
+) -> None:
+    if supply_chains is not None:
+        supplier.supply_chain_links = [
+            SupplierSupplyChain(supply_chain_code=c) for c in supply_chains
+        ]
+    if capabilities is not None:
+        supplier.capability_links = [SupplierCapability(capability_code=c) for c in capabilities]
+    if certifications is not None:
+        supplier.certifications = [
+            SupplierCertification(**_certificate_fields(c)) for c in certifications
+        ]
+
+
+def create_supplier(*, session: Session, data: SupplierCreate) -> Supplier:
+    _check_codes(
+        session=session,
+        supply_chains=data.supply_chains,
+        capabilities=data.capabilities,
+        certifications=data.certifications,
+    )
+    _check_vat_free(session=session, vat_number=data.vat_number)
+    supplier = Supplier(
+        **{f: getattr(data, f) for f in _SCALAR_FIELDS},
+        website=str(data.website) if data.website else None,
+    )
+    _set_address(supplier, data.address.model_dump() if data.address else {})
+    _set_contact(supplier, data.contact.model_dump() if data.contact else {})
+    if data.location is not None:
+        supplier.lat, supplier.lon = data.location.lat, data.location.lon
+    _apply_links(
+        supplier,
+        supply_chains=data.supply_chains,
+        capabilities=data.capabilities,
+        certifications=data.certifications,
+    )
+    session.add(supplier)
+    session.flush()
+    session.refresh(supplier)  # size_class is computed by the database
+    return supplier
+
+
+def _set_address(supplier: Supplier, values: dict[str, Any]) -> None:
+    for field in _ADDRESS_FIELDS:
+        if field in values:
+            setattr(supplier, field, values[field])
+
+
+def _set_contact(supplier: Supplier, values: dict[str, Any]) -> None:
+    for field in _CONTACT_FIELDS:
+        if field in values:
+            setattr(supplier, f"contact_{field}", values[field])
+
+
+def check_if_match(*, supplier: Supplier, if_match: str | None) -> None:
+    """412 unless an `If-Match` header (if any) names the current version."""
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags:
+        return
+    versions = {t.removeprefix("W/").strip('"').split("-")[0] for t in tags}
+    if str(supplier.version) not in versions:
+        raise PreconditionFailed(
+            detail=f"Supplier {supplier.id} is at version {supplier.version}; "
+            f"you sent If-Match {if_match}.",
+            current_version=supplier.version,
+        )
+
+
+def update_supplier(
+    *, session: Session, supplier: Supplier, data: SupplierUpdate, caller: Caller
+) -> Supplier:
+    sent = data.model_fields_set
+    if not caller.is_admin:
+        if "verified" in sent:
+            raise Forbidden(
+                detail="Only admins may change `verified`.",
+                errors=[field_error(["body", "verified"], "admin only")],
+            )
+        if data.certifications is not None:
+            _check_self_service_certificates(
+                certifications=data.certifications, existing=supplier.certifications
+            )
+    _check_codes(
+        session=session,
+        supply_chains=data.supply_chains,
+        capabilities=data.capabilities,
+        certifications=data.certifications,
+    )
+    if data.vat_number is not None and data.vat_number != supplier.vat_number:
+        _check_vat_free(session=session, vat_number=data.vat_number, own_id=supplier.id)
+    for field in _SCALAR_FIELDS:
+        if field in sent:
+            setattr(supplier, field, getattr(data, field))
+    if "website" in sent:
+        supplier.website = str(data.website) if data.website else None
+    if "address" in sent:
+        _set_address(supplier, data.address.model_dump(exclude_unset=True) if data.address else
+                     dict.fromkeys(_ADDRESS_FIELDS[:-1]))
+    if "contact" in sent:
+        _set_contact(supplier, data.contact.model_dump(exclude_unset=True) if data.contact else
+                     dict.fromkeys(_CONTACT_FIELDS))
+    if "location" in sent:
+        loc = data.location
+        supplier.lat, supplier.lon = (loc.lat, loc.lon) if loc else (None, None)
+    _apply_links(
+        supplier,
+        supply_chains=data.supply_chains,
+        capabilities=data.capabilities,
+        certifications=data.certifications,
+    )
+    supplier.updated_at = utcnow()  # always dirty, so the version is checked and bumped
+    session.flush()
+    session.refresh(supplier)
+    return supplier
+
+
+def delete_supplier(*, session: Session, supplier: Supplier) -> None:
+    """Soft delete: the row stays (for the change feed) but disappears from every read."""
+    now = utcnow()
+    supplier.deleted_at = now
+    supplier.updated_at = now
+    session.flush()

@@ -1,0 +1,36 @@
+"""Reusable constrained types for request schemas."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+
+def _no_control_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; reject it up front as a client error.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def text(max_length: int, *, min_length: int = 0) -> type[str]:
+    """A stripped string without NUL bytes, between the given lengths."""
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_no_control_nul),
+    ]
+
+
+ShortText = text(200)
+Name = text(200, min_length=1)
+Code = text(100, min_length=1)
+LongText = text(20_000)
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

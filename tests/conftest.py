@@ -1,0 +1,134 @@
+"""Test fixtures: every database test runs on SQLite and, with TEST_DATABASE_URL, PostgreSQL.
+
+Each test gets its own transaction, rolled back at the end (the app's commits become
+SAVEPOINT releases), so tests are isolated and can run in any order.
+"""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.auth.service import create_api_key
+from app.cli import alembic_config
+from app.db import build_engine, get_session
+from app.main import app
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+    ),
+]
+
+
+def migrate(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
+
+
+def _reset_pg_schema(url: str) -> None:
+    engine = build_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database migrated to head, shared by the session's tests of one backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        assert PG_URL
+        url = PG_URL
+        _reset_pg_schema(url)
+    migrate(url)
+    engine = build_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def backend(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    def _session() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session
+    try:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        app.dependency_overrides.clear()
+
+
+KeyMaker = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def make_key(session: Session) -> KeyMaker:
+    """Create an API key in the test transaction; returns its Authorization header."""
+
+    def _make(role: str, supplier_id: int | None = None) -> dict[str, str]:
+        _key, plaintext = create_api_key(session=session, role=role, supplier_id=supplier_id)
+        session.commit()
+        return {"Authorization": f"Bearer {plaintext}"}
+
+    return _make
+
+
+@pytest.fixture
+def admin(make_key: KeyMaker) -> dict[str, str]:
+    return make_key("admin")
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (not migrated), dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    assert PG_URL
+    name = f"escouting_t_{uuid.uuid4().hex[:10]}"
+    admin_engine = build_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
