@@ -110,7 +110,9 @@ def _operational(_eh: Any, _request: Request, exc: OperationalError) -> StatusPr
 
 
 def _stale(_eh: Any, _request: Request, _exc: StaleDataError) -> StatusProblem:
-    return PreconditionFailed(detail="Another request changed the resource first; reload and retry.")
+    return PreconditionFailed(
+        detail="Another request changed the resource first; reload and retry."
+    )
 
 
 def _unhandled(_eh: Any, _request: Request, exc: Exception) -> StatusProblem | None:

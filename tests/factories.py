@@ -43,7 +43,11 @@ def supplier_payload(n: int = 1, **overrides: Any) -> dict[str, Any]:
             }
         ],
         "programs": ["AW139"],
-        "contact": {"name": "Mario Rossi", "email": "mario.rossi@example.com", "phone": "+39 0332 123456"},
+        "contact": {
+            "name": "Mario Rossi",
+            "email": "mario.rossi@example.com",
+            "phone": "+39 0332 123456",
+        },
     }
     body.update(overrides)
     return body

@@ -47,7 +47,7 @@ def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require_roles(*roles: str):  # noqa: ANN201 - returns a dependency
+def require_roles(*roles: str):
     def dependency(caller: CallerDep) -> Caller:
         if caller.role is None:
             raise Unauthorized(detail="This operation needs an API key.")

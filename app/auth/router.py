@@ -33,7 +33,8 @@ def list_api_keys(session: SessionDep, _admin: AdminDep) -> list[ApiKeyPublic]:
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, _admin: AdminDep) -> Response:
+    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, _admin: AdminDep
+) -> Response:
     """Revoke a key; it stops working at once."""
     service.revoke_api_key(session=session, key_id=key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

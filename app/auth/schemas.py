@@ -18,7 +18,9 @@ class ApiKeyCreate(BaseModel):
     supplier_id: int | None = Field(
         default=None, ge=1, description="Required for, and only allowed with, role supplier."
     )
-    name: ShortText = Field(default="", description="What the key is for, e.g. 'Leonardo buyer portal'.")
+    name: ShortText = Field(
+        default="", description="What the key is for, e.g. 'Leonardo buyer portal'."
+    )
     expires_at: datetime | None = Field(default=None, description="Optional expiry (UTC).")
 
     @model_validator(mode="after")

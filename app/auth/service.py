@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey
 from app.db import utcnow
-from app.errors import NotFound, invalid, field_error
+from app.errors import NotFound, field_error, invalid
 from app.suppliers.models import Supplier
 
 KEY_PREFIX = "esk_"

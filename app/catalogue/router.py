@@ -21,7 +21,9 @@ router = APIRouter(tags=["catalogue"])
 @router.get("/supply-chains", response_model=list[SupplyChainPublic])
 def list_supply_chains(session: SessionDep) -> list[SupplyChainPublic]:
     """List the cluster's supply chains."""
-    return [SupplyChainPublic.model_validate(s) for s in service.list_supply_chains(session=session)]
+    return [
+        SupplyChainPublic.model_validate(s) for s in service.list_supply_chains(session=session)
+    ]
 
 
 @router.get("/capabilities", response_model=list[CapabilityPublic] | list[CapabilityNode])
@@ -30,7 +32,9 @@ def list_capabilities(
     format: Literal["flat", "tree"] = Query(
         "flat", description="`flat`: one item per code with its `parent`; `tree`: nested children."
     ),
-    root: str | None = Query(None, max_length=100, description="Only this code and its descendants."),
+    root: str | None = Query(
+        None, max_length=100, description="Only this code and its descendants."
+    ),
 ) -> list[CapabilityPublic] | list[CapabilityNode]:
     """List the capability taxonomy, flat (with `parent`) or as a tree."""
     if root is not None and service.unknown_codes(session=session, model=Capability, codes=[root]):

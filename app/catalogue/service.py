@@ -23,7 +23,10 @@ def list_capabilities(*, session: Session, root: str | None = None) -> list[Capa
 
 def capability_tree(capabilities: list[Capability]) -> list[CapabilityNode]:
     """Nest a flat, code-ordered list under its roots (parents sort before children)."""
-    nodes = {c.code: CapabilityNode(**CapabilityPublic.model_validate(c).model_dump()) for c in capabilities}
+    nodes = {
+        c.code: CapabilityNode(**CapabilityPublic.model_validate(c).model_dump())
+        for c in capabilities
+    }
     roots: list[CapabilityNode] = []
     for node in nodes.values():
         parent = nodes.get(node.parent) if node.parent else None

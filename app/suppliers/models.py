@@ -8,7 +8,6 @@ from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 from app.db import utcnow
 from app.suppliers.sizing import SIZE_CLASS_SQL
 
-
 # The ORM adds `WHERE version = <loaded>` to every UPDATE of a supplier and bumps it, so of two
 # writers holding the same version exactly one wins (the other gets StaleDataError -> 412).
 _version_column = Column("version", sa.Integer, nullable=False)
@@ -55,9 +54,7 @@ class Supplier(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=320)
     contact_phone: str | None = Field(default=None, max_length=40)
     verified: bool = False
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True
     )
@@ -65,13 +62,22 @@ class Supplier(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version_column)
 
     supply_chain_links: list["SupplierSupplyChain"] = Relationship(
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "SupplierSupplyChain.supply_chain_code"}
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "SupplierSupplyChain.supply_chain_code",
+        }
     )
     capability_links: list["SupplierCapability"] = Relationship(
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "SupplierCapability.capability_code"}
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "SupplierCapability.capability_code",
+        }
     )
     certifications: list["SupplierCertification"] = Relationship(
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "SupplierCertification.id"}
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "SupplierCertification.id",
+        }
     )
 
 

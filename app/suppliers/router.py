@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from app.auth.deps import AdminDep, CallerDep
-from app.errors import Forbidden, Unauthorized
-
 from app.db import SessionDep
+from app.errors import Forbidden, Unauthorized
 from app.suppliers import service
 from app.suppliers.schemas import SupplierCreate, SupplierPage, SupplierPublic, SupplierUpdate
 
@@ -43,7 +42,11 @@ def list_suppliers(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)
 def create_supplier(
-    body: SupplierCreate, session: SessionDep, _admin: AdminDep, request: Request, response: Response
+    body: SupplierCreate,
+    session: SessionDep,
+    _admin: AdminDep,
+    request: Request,
+    response: Response,
 ) -> SupplierPublic:
     """Register a supplier (admin)."""
     supplier = service.create_supplier(session=session, data=body)
@@ -118,6 +121,3 @@ def delete_supplier(
     service.check_if_match(supplier=supplier, if_match=if_match)
     service.delete_supplier(session=session, supplier=supplier)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-

@@ -33,7 +33,9 @@ SELF_SERVICE_MAX_VERIFICATION: Verification = "document"
 VatNumber = Annotated[
     text(30, min_length=1),
     AfterValidator(normalize_vat),
-    Field(description="EU VAT number; an Italian Partita IVA is IT + 11 digits, check digit valid."),
+    Field(
+        description="EU VAT number; an Italian Partita IVA is IT + 11 digits, check digit valid."
+    ),
 ]
 Province = Annotated[
     str,
@@ -140,9 +142,9 @@ class SupplierBase(BaseModel):
     employees: int | None = Field(default=None, ge=0, le=10_000_000)
     annual_revenue_eur: int | None = Field(default=None, ge=0, le=10**13)
     tier: Tier | None = None
-    programs: Annotated[
-        list[ProgramTag], Field(max_length=100), AfterValidator(_unique)
-    ] = Field(default_factory=list, description="Free tags such as AW139 or M-346.")
+    programs: Annotated[list[ProgramTag], Field(max_length=100), AfterValidator(_unique)] = Field(
+        default_factory=list, description="Free tags such as AW139 or M-346."
+    )
     contact: Contact | None = None
 
 
@@ -159,8 +161,16 @@ class SupplierCreate(SupplierBase):
 
 
 # Fields that may be omitted in a PATCH but never set to null.
-_NOT_NULLABLE = ("name", "vat_number", "description", "programs", "supply_chains",
-                 "capabilities", "certifications", "verified")
+_NOT_NULLABLE = (
+    "name",
+    "vat_number",
+    "description",
+    "programs",
+    "supply_chains",
+    "capabilities",
+    "certifications",
+    "verified",
+)
 
 
 class SupplierUpdate(SupplierBase):
@@ -171,7 +181,9 @@ class SupplierUpdate(SupplierBase):
     vat_number: VatNumber | None = None
     description: LongText | None = None
     address: AddressUpdate | None = None
-    programs: Annotated[list[ProgramTag], Field(max_length=100), AfterValidator(_unique)] | None = None
+    programs: Annotated[list[ProgramTag], Field(max_length=100), AfterValidator(_unique)] | None = (
+        None
+    )
     supply_chains: Codes | None = None
     capabilities: Codes | None = None
     certifications: Annotated[list[CertificationIn], Field(max_length=200)] | None = None

@@ -40,8 +40,17 @@ _RELATIONS = (
 )
 _ADDRESS_FIELDS = ("street", "city", "province", "postal_code", "country")
 _CONTACT_FIELDS = ("name", "email", "phone")
-_SCALAR_FIELDS = ("name", "legal_name", "vat_number", "description", "employees",
-                  "annual_revenue_eur", "tier", "programs", "verified")
+_SCALAR_FIELDS = (
+    "name",
+    "legal_name",
+    "vat_number",
+    "description",
+    "employees",
+    "annual_revenue_eur",
+    "tier",
+    "programs",
+    "verified",
+)
 
 
 # ---------------------------------------------------------------- reading
@@ -190,8 +199,16 @@ def _check_vat_free(*, session: Session, vat_number: str, own_id: int | None = N
         )
 
 
-_CERT_COLUMNS = ("standard_code", "certificate_number", "issuer", "issued_on", "expires_on",
-                 "status", "scope", "verification")
+_CERT_COLUMNS = (
+    "standard_code",
+    "certificate_number",
+    "issuer",
+    "issued_on",
+    "expires_on",
+    "status",
+    "scope",
+    "verification",
+)
 
 
 def _certificate_fields(cert: CertificationIn) -> dict[str, Any]:
@@ -329,11 +346,19 @@ def update_supplier(
     if "website" in sent:
         supplier.website = str(data.website) if data.website else None
     if "address" in sent:
-        _set_address(supplier, data.address.model_dump(exclude_unset=True) if data.address else
-                     dict.fromkeys(_ADDRESS_FIELDS[:-1]))
+        _set_address(
+            supplier,
+            data.address.model_dump(exclude_unset=True)
+            if data.address
+            else dict.fromkeys(_ADDRESS_FIELDS[:-1]),
+        )
     if "contact" in sent:
-        _set_contact(supplier, data.contact.model_dump(exclude_unset=True) if data.contact else
-                     dict.fromkeys(_CONTACT_FIELDS))
+        _set_contact(
+            supplier,
+            data.contact.model_dump(exclude_unset=True)
+            if data.contact
+            else dict.fromkeys(_CONTACT_FIELDS),
+        )
     if "location" in sent:
         loc = data.location
         supplier.lat, supplier.lon = (loc.lat, loc.lon) if loc else (None, None)

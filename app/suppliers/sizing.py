@@ -21,7 +21,9 @@ def size_class(employees: int | None, annual_revenue_eur: int | None) -> str | N
     if employees is None:
         return None
     for name, max_staff, max_turnover in THRESHOLDS:
-        if employees < max_staff and (annual_revenue_eur is None or annual_revenue_eur <= max_turnover):
+        if employees < max_staff and (
+            annual_revenue_eur is None or annual_revenue_eur <= max_turnover
+        ):
             return name
     return LARGE
 
@@ -29,8 +31,8 @@ def size_class(employees: int | None, annual_revenue_eur: int | None) -> str | N
 SIZE_CLASS_SQL = (
     "CASE WHEN employees IS NULL THEN NULL "
     + " ".join(
-        f"WHEN employees < {staff} AND (annual_revenue_eur IS NULL OR annual_revenue_eur <= {turnover}) "
-        f"THEN '{name}'"
+        f"WHEN employees < {staff} AND "
+        f"(annual_revenue_eur IS NULL OR annual_revenue_eur <= {turnover}) THEN '{name}'"
         for name, staff, turnover in THRESHOLDS
     )
     + f" ELSE '{LARGE}' END"

@@ -79,8 +79,11 @@ def test_patch_merges_objects_replaces_lists_and_bumps_version(client, admin, cr
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["address"] == {
-        "street": "Via Roma 1", "city": "Gallarate", "province": "VA",
-        "postal_code": "21100", "country": "IT",
+        "street": "Via Roma 1",
+        "city": "Gallarate",
+        "province": "VA",
+        "postal_code": "21100",
+        "country": "IT",
     }
     assert body["capabilities"] == ["composites.autoclave-curing"]
     assert body["certifications"] == []

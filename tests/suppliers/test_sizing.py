@@ -33,7 +33,9 @@ def test_database_agrees_and_recomputes_on_change(client, admin):
         payload = supplier_payload(n, employees=employees, annual_revenue_eur=revenue)
         body = client.post(API, json=payload, headers=admin).json()
         assert body["size_class"] == expected, (employees, revenue)
-    supplier = client.post(API, json=supplier_payload(99, employees=5, annual_revenue_eur=None), headers=admin).json()
+    supplier = client.post(
+        API, json=supplier_payload(99, employees=5, annual_revenue_eur=None), headers=admin
+    ).json()
     assert supplier["size_class"] == "micro"
     patched = client.patch(f"{API}/{supplier['id']}", json={"employees": 120}, headers=admin)
     assert patched.json()["size_class"] == "medium"

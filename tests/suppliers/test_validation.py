@@ -35,12 +35,17 @@ def _locs(response) -> list[list]:
         ({"capabilities": ["machining", "no-such-capability"]}, ["body", "capabilities", 1]),
         ({"supply_chains": ["submarines"]}, ["body", "supply_chains", 0]),
         (
-            {"certifications": [{"standard": "en-9100", "issued_on": "2024-05-01",
-                                 "expires_on": "2024-05-01"}]},
+            {
+                "certifications": [
+                    {"standard": "en-9100", "issued_on": "2024-05-01", "expires_on": "2024-05-01"}
+                ]
+            },
             ["body", "certifications", 0, "expires_on"],
         ),
-        ({"certifications": [{"standard": "en-9100", "status": "lapsed"}]},
-         ["body", "certifications", 0, "status"]),
+        (
+            {"certifications": [{"standard": "en-9100", "status": "lapsed"}]},
+            ["body", "certifications", 0, "status"],
+        ),
         ({"unexpected": 1}, ["body", "unexpected"]),
     ],
 )
@@ -54,7 +59,9 @@ def test_invalid_create_names_the_field(client, admin, session, override, loc):
 def test_every_error_is_listed_at_once(client, admin):
     payload = supplier_payload(vat_number="IT1", employees=-5, tier="x")
     assert {tuple(loc) for loc in _locs(client.post(API, json=payload, headers=admin))} >= {
-        ("body", "vat_number"), ("body", "employees"), ("body", "tier"),
+        ("body", "vat_number"),
+        ("body", "employees"),
+        ("body", "tier"),
     }
 
 
@@ -76,7 +83,9 @@ def test_duplicate_vat_number_is_409(client, admin):
 def test_patch_to_another_suppliers_vat_is_409(client, admin):
     client.post(API, json=supplier_payload(1), headers=admin)
     second = client.post(API, json=supplier_payload(2), headers=admin).json()
-    response = client.patch(f"{API}/{second['id']}", json={"vat_number": make_vat(1)}, headers=admin)
+    response = client.patch(
+        f"{API}/{second['id']}", json={"vat_number": make_vat(1)}, headers=admin
+    )
     assert response.status_code == 409
     assert client.get(f"{API}/{second['id']}").json()["vat_number"] == make_vat(2)
 
@@ -89,7 +98,7 @@ def test_patch_rejects_null_for_required_fields(client, admin):
 
 
 @pytest.mark.parametrize(
-    "content", [b"{not json", b"", b"[]", b'"text"', "{\"name\": \"\u00e8\"".encode()]
+    "content", [b"{not json", b"", b"[]", b'"text"', '{"name": "\u00e8"'.encode()]
 )
 def test_malformed_bodies_are_422_problems(client, admin, content):
     response = client.post(

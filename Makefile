@@ -1,0 +1,44 @@
+# Quick start: `make run` (serve the demo on :8000) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: venv run test lint format openapi migrate clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv  ## migrate the embedded database, seed demo data if empty, print an admin key, serve
+	$(BIN)/escouting migrate
+	$(BIN)/escouting seed-demo --if-empty
+	$(BIN)/escouting create-api-key --role admin --name "make run"
+	$(BIN)/escouting serve --host $(HOST) --port $(PORT)
+
+test: venv  ## every test; PostgreSQL too when TEST_DATABASE_URL is set
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: venv  ## regenerate the committed OpenAPI copy
+	$(BIN)/python scripts/export_openapi.py
+
+migrate: venv
+	$(BIN)/escouting migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
