@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     api_title: str = "Lombardia Aerospace Cluster: supplier e-scouting API"
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1)
+    secret_key: str = Field(
+        default="dev-only-change-me",
+        description="Signs paging cursors; set the same value on every worker in production.",
+    )
 
 
 @lru_cache

@@ -16,6 +16,7 @@ from app.catalogue.router import router as catalogue_router
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import ServiceUnavailable, install_problem_handlers
+from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 
 API_PREFIX = "/api/v1"
@@ -79,7 +80,7 @@ def create_app() -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(ops)
-    for router in (catalogue_router, suppliers_router, api_keys_router):
+    for router in (catalogue_router, search_router, suppliers_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -44,3 +44,42 @@ def test_create_api_key_rejects_bad_role_and_binding(fresh_db_url):
     )
     assert unknown.exit_code != 0
     assert "no such supplier" in unknown.output
+
+
+def test_serve_answers_over_http(tmp_path):
+    """`escouting serve` starts the real app on a port; /readyz and the catalogue answer."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    _run(url, "migrate")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert ready.status_code == 200
+        chains = httpx.get(f"http://127.0.0.1:{port}/api/v1/supply-chains", timeout=5).json()
+        assert len(chains) == 3
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from app.auth.deps import AdminDep, CallerDep
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.suppliers import service
-from app.suppliers.schemas import SupplierCreate, SupplierPage, SupplierPublic, SupplierUpdate
+from app.suppliers.schemas import SupplierCreate, SupplierPublic, SupplierUpdate
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
 
@@ -23,21 +23,6 @@ def _etag(supplier: SupplierPublic) -> str:
 def _with_caching_headers(response: Response, public: SupplierPublic) -> None:
     response.headers["ETag"] = _etag(public)
     response.headers["Vary"] = "Authorization"
-
-
-@router.get("", response_model=SupplierPage)
-def list_suppliers(
-    session: SessionDep,
-    caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size (max 100).")] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
-    ] = None,
-) -> SupplierPage:
-    """List live suppliers, paged with an opaque cursor."""
-    rows, total, next_cursor = service.list_suppliers(session=session, limit=limit, cursor=cursor)
-    items = [service.to_public(s, show_contact=caller.may_see_contact_of(s.id)) for s in rows]  # type: ignore[arg-type]
-    return SupplierPage(items=items, total=total, next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)

@@ -239,14 +239,3 @@ class SupplierPublic(BaseModel):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     version: int = Field(description="Incremented on every change; the ETag carries it.")
-
-
-class SupplierPage(BaseModel):
-    items: list[SupplierPublic]
-    total: int = Field(description="Number of suppliers matching the query.")
-    next_cursor: str | None = Field(
-        description="Opaque cursor for the next page; null on the last page."
-    )
-    facets: dict[str, dict[str, int]] = Field(
-        default_factory=dict, description="Counts per value of the requested facets."
-    )

@@ -1,11 +1,7 @@
 """Supplier registry: queries and business rules. Services flush; the request commits."""
 
-import base64
-import binascii
-import json
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -14,6 +10,7 @@ from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Gone, NotFound, PreconditionFailed, field_error, invalid
+from app.search.documents import build_search_extra, capability_labels
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -66,43 +63,6 @@ def get_supplier(*, session: Session, supplier_id: int) -> Supplier:
     if supplier.deleted_at is not None:
         raise Gone(detail=f"Supplier {supplier_id} was deleted.")
     return supplier
-
-
-def encode_cursor(payload: dict[str, Any]) -> str:
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, *, keys: tuple[str, ...]) -> dict[str, Any]:
-    """Decode an opaque cursor made by `encode_cursor`; garbage is a 422 on `cursor`."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if not isinstance(payload, dict) or set(payload) != set(keys):
-            raise ValueError
-    except (ValueError, UnicodeError, binascii.Error):
-        raise invalid([field_error(["query", "cursor"], "malformed or foreign cursor")]) from None
-    return payload
-
-
-def list_suppliers(
-    *, session: Session, limit: int, cursor: str | None
-) -> tuple[list[Supplier], int, str | None]:
-    """Live suppliers in id order, keyset-paged; returns (page, total, next cursor)."""
-    live = col(Supplier.deleted_at).is_(None)
-    query = select(Supplier).where(live).order_by(col(Supplier.id)).limit(limit + 1)
-    if cursor is not None:
-        after = decode_cursor(cursor, keys=("id",))["id"]
-        if not isinstance(after, int):
-            raise invalid([field_error(["query", "cursor"], "malformed or foreign cursor")])
-        query = query.where(col(Supplier.id) > after)
-    rows = list(session.exec(query.options(*_RELATIONS)))
-    total = session.exec(select(func.count()).select_from(Supplier).where(live)).one()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"id": rows[-1].id})
-    return rows, total, next_cursor
 
 
 def to_public(supplier: Supplier, *, show_contact: bool) -> SupplierPublic:
@@ -284,10 +244,22 @@ def create_supplier(*, session: Session, data: SupplierCreate) -> Supplier:
         capabilities=data.capabilities,
         certifications=data.certifications,
     )
+    _refresh_search_extra(session=session, supplier=supplier)
     session.add(supplier)
     session.flush()
     session.refresh(supplier)  # size_class is computed by the database
     return supplier
+
+
+def _refresh_search_extra(*, session: Session, supplier: Supplier) -> None:
+    # No autoflush: one UPDATE per request, so the version moves by exactly one.
+    with session.no_autoflush:
+        labels = capability_labels(session=session)
+    supplier.search_extra = build_search_extra(
+        capabilities=[link.capability_code for link in supplier.capability_links],
+        programs=supplier.programs,
+        labels=labels,
+    )
 
 
 def _set_address(supplier: Supplier, values: dict[str, Any]) -> None:
@@ -368,6 +340,8 @@ def update_supplier(
         capabilities=data.capabilities,
         certifications=data.certifications,
     )
+    if data.capabilities is not None or data.programs is not None:
+        _refresh_search_extra(session=session, supplier=supplier)
     supplier.updated_at = utcnow()  # always dirty, so the version is checked and bumped
     session.flush()
     session.refresh(supplier)

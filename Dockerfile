@@ -1,0 +1,30 @@
+# Production image: migrations, then uvicorn. Point DATABASE_URL at PostgreSQL in production.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATABASE_URL=sqlite:////app/data/escouting.db
+
+WORKDIR /app
+
+# Dependencies first, so this layer is reused while only the code changes.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+RUN pip install --no-deps -e . \
+    && useradd --create-home --uid 10001 escouting \
+    && mkdir -p /app/data \
+    && chown -R escouting:escouting /app/data
+
+USER escouting
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
+
+CMD ["sh", "-c", "escouting migrate && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips='*'"]

@@ -1,0 +1,42 @@
+"""Opaque, signed keyset cursors: tampered or foreign cursors are rejected with a 422."""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from app.config import get_settings
+from app.errors import field_error, invalid
+
+
+def _signature(payload: bytes) -> bytes:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, payload, hashlib.sha256).digest()[:12]
+
+
+def encode_cursor(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(_signature(raw) + raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """The payload of a cursor made by `encode_cursor`; anything else is a 422 on `cursor`."""
+    try:
+        blob = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))
+        signature, raw = blob[:12], blob[12:]
+        if not hmac.compare_digest(signature, _signature(raw)):
+            raise ValueError("bad signature")
+        payload = json.loads(raw)
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeError, binascii.Error):
+        raise invalid([field_error(["query", "cursor"], "malformed or tampered cursor")]) from None
+    return payload
+
+
+def cursor_mismatch() -> Exception:
+    return invalid(
+        [field_error(["query", "cursor"], "cursor belongs to a different query or sort order")]
+    )

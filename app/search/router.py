@@ -1,0 +1,195 @@
+"""`GET /suppliers`: faceted, full-text, geo and certification-aware supplier search."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app.auth.deps import CallerDep
+from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.catalogue.service import list_capabilities, unknown_codes
+from app.db import SessionDep
+from app.errors import field_error, invalid
+from app.search import service
+from app.search.schemas import FACETS, GeoFilter, SearchPage, SearchQuery, SortName
+from app.suppliers.schemas import SizeClass, Tier, Verification
+from app.suppliers.validation import PROVINCES
+
+router = APIRouter(prefix="/suppliers", tags=["suppliers"])
+
+MAX_VALUES = 50
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeatable parameters also accept comma-separated values: `tier=tier1,tier2`."""
+    items = (part.strip() for value in values or [] for part in value.split(","))
+    return list(dict.fromkeys(item for item in items if item))
+
+
+@router.get("", response_model=SearchPage)
+def search_suppliers(
+    session: SessionDep,
+    caller: CallerDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="Full text over name, legal name, description, capability labels (EN "
+            "and IT) and programs; Italian and English stemming, accents ignored, tolerant of a "
+            'typo in a company name. Web-search syntax: "exact phrase", `or`, `-exclude`.',
+        ),
+    ] = None,
+    supply_chain: Annotated[
+        list[str] | None, Query(description="Supply-chain code; repeat for any of several.")
+    ] = None,
+    capability: Annotated[
+        list[str] | None,
+        Query(description="Capability code (descendants match too); repeat: all of them."),
+    ] = None,
+    certification: Annotated[
+        list[str] | None,
+        Query(description="Standard code of a certificate valid on `valid_on`; repeat: all."),
+    ] = None,
+    valid_on: Annotated[
+        date | None,
+        Query(
+            description="Day on which certificates must be valid (active, issued, not "
+            "expired; the expiry day still counts). Default: today (UTC)."
+        ),
+    ] = None,
+    province: Annotated[
+        list[str] | None, Query(description="2-letter Italian province code; repeatable.")
+    ] = None,
+    near: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$",
+            max_length=64,
+            description="`lat,lon` (WGS 84 degrees): adds `distance_km` to items, enables "
+            "`sort=distance` and, with `radius_km`, filters by distance.",
+        ),
+    ] = None,
+    radius_km: Annotated[
+        float | None, Query(gt=0, le=20000, description="Maximum distance from `near`, km.")
+    ] = None,
+    size_class: Annotated[
+        list[SizeClass] | None, Query(description="EU SME size class; repeatable.")
+    ] = None,
+    tier: Annotated[list[Tier] | None, Query(description="Supply tier; repeatable.")] = None,
+    min_employees: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
+    max_employees: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
+    verified: Annotated[bool | None, Query(description="Only (un)verified suppliers.")] = None,
+    updated_since: Annotated[
+        datetime | None, Query(description="Changed at or after this instant (ISO 8601).")
+    ] = None,
+    verification: Annotated[
+        Verification | None,
+        Query(description="Minimum trust level a certificate needs to count."),
+    ] = None,
+    sort: Annotated[
+        SortName | None,
+        Query(
+            description="`relevance` (default with `q`), `name` (default otherwise), "
+            "`-updated_at` (newest first), `distance` (needs `near`). Ties break by id."
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
+    ] = None,
+    facets: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Comma list of facets to count over the result "
+            "set: " + ", ".join(FACETS) + ".",
+        ),
+    ] = None,
+) -> SearchPage:
+    """Search suppliers with full text, filters, geo distance and facet counts."""
+    errors: list[dict[str, Any]] = []
+    lists = {
+        "supply_chain": _split(supply_chain),
+        "capability": _split(capability),
+        "certification": _split(certification),
+        "province": [p.upper() for p in _split(province)],
+    }
+    for name, values in lists.items():
+        if len(values) > MAX_VALUES:
+            errors.append(field_error(["query", name], f"at most {MAX_VALUES} values"))
+    for name, model in (
+        ("supply_chain", SupplyChain),
+        ("capability", Capability),
+        ("certification", CertificationStandard),
+    ):
+        unknown = unknown_codes(session=session, model=model, codes=lists[name])
+        if unknown:
+            errors.append(
+                field_error(["query", name], f"unknown code(s): {', '.join(sorted(unknown))}")
+            )
+    bad_provinces = [p for p in lists["province"] if p not in PROVINCES]
+    if bad_provinces:
+        errors.append(
+            field_error(["query", "province"], f"unknown province(s): {', '.join(bad_provinces)}")
+        )
+    facet_names = _split([facets] if facets else None)
+    bad_facets = [f for f in facet_names if f not in FACETS]
+    if bad_facets:
+        errors.append(
+            field_error(
+                ["query", "facets"],
+                f"unknown facet(s): {', '.join(bad_facets)}; use {', '.join(FACETS)}",
+            )
+        )
+    text = q.strip() if q else None
+    if text and "\x00" in text:
+        errors.append(field_error(["query", "q"], "must not contain NUL characters"))
+    geo = None
+    if near is not None:
+        lat, lon = (float(part) for part in near.split(","))
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            errors.append(
+                field_error(["query", "near"], "lat must be in [-90, 90], lon in [-180, 180]")
+            )
+        geo = GeoFilter(lat=lat, lon=lon, radius_km=radius_km)
+    elif radius_km is not None:
+        errors.append(field_error(["query", "radius_km"], "needs `near`"))
+    if min_employees is not None and max_employees is not None and min_employees > max_employees:
+        errors.append(field_error(["query", "max_employees"], "must be >= min_employees"))
+    order = sort or ("relevance" if text else "name")
+    if order == "relevance" and not text:
+        errors.append(field_error(["query", "sort"], "`relevance` needs `q`"))
+    if order == "distance" and near is None:
+        errors.append(field_error(["query", "sort"], "`distance` needs `near`"))
+    if errors:
+        raise invalid(errors)
+
+    descendants = {
+        code: [c.code for c in list_capabilities(session=session, root=code)]
+        for code in lists["capability"]
+    }
+    if updated_since is not None and updated_since.tzinfo is None:
+        updated_since = updated_since.replace(tzinfo=UTC)
+    query = SearchQuery(
+        q=text or None,
+        supply_chains=tuple(lists["supply_chain"]),
+        capabilities=tuple(lists["capability"]),
+        certifications=tuple(lists["certification"]),
+        valid_on=valid_on or datetime.now(UTC).date(),
+        provinces=tuple(lists["province"]),
+        near=geo,
+        size_classes=tuple(dict.fromkeys(size_class or [])),
+        tiers=tuple(dict.fromkeys(tier or [])),
+        min_employees=min_employees,
+        max_employees=max_employees,
+        verified=verified,
+        updated_since=updated_since,
+        verification=verification,
+        sort=order,  # type: ignore[arg-type]
+        limit=limit,
+        cursor=cursor,
+        facets=tuple(facet_names),  # type: ignore[arg-type]
+    )
+    return service.search_suppliers(
+        session=session, query=query, caller=caller, descendants=descendants
+    )

@@ -1,0 +1,75 @@
+"""The search query (validated) and the search response envelope."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.suppliers.schemas import SupplierPublic, Verification
+
+FacetName = Literal["supply_chain", "capability", "certification", "province", "size_class", "tier"]
+FACETS: tuple[FacetName, ...] = (
+    "supply_chain",
+    "capability",
+    "certification",
+    "province",
+    "size_class",
+    "tier",
+)
+SortName = Literal["relevance", "name", "-updated_at", "distance"]
+
+
+@dataclass(frozen=True)
+class GeoFilter:
+    lat: float
+    lon: float
+    radius_km: float | None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search: codes exist, lists are deduplicated, ranges are consistent."""
+
+    valid_on: date
+    sort: SortName
+    limit: int
+    q: str | None = None
+    supply_chains: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()
+    provinces: tuple[str, ...] = ()
+    size_classes: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    near: GeoFilter | None = None
+    min_employees: int | None = None
+    max_employees: int | None = None
+    verified: bool | None = None
+    updated_since: datetime | None = None
+    verification: Verification | None = None
+    cursor: str | None = None
+    facets: tuple[FacetName, ...] = field(default=())
+
+    def fingerprint(self) -> str:
+        """Identifies the result set and order, so a cursor cannot be replayed elsewhere."""
+        parts = {k: v for k, v in self.__dict__.items() if k not in ("limit", "cursor", "facets")}
+        return repr(sorted(parts.items()))
+
+
+class SearchItem(SupplierPublic):
+    distance_km: float | None = Field(
+        default=None, description="Great-circle distance from `near`, when `near` is given."
+    )
+
+
+class SearchPage(BaseModel):
+    items: list[SearchItem]
+    total: int = Field(description="Exact number of suppliers matching the query.")
+    next_cursor: str | None = Field(
+        description="Opaque cursor for the next page (same query); null on the last page."
+    )
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="For each requested facet, how many suppliers of the whole result set "
+        "have each value.",
+    )

@@ -1,0 +1,213 @@
+"""Full-text matching, one implementation per database behind one small interface.
+
+`match(session, q)` returns a subquery of (`id`, `rank`): the suppliers whose text matches
+`q`, higher rank first. Everything else about a search (filters, facets, sorting, paging) is
+shared SQL in `app.search.service`.
+
+- PostgreSQL: `websearch_to_tsquery` in Italian and English (stemmed, accents folded) against
+  the weighted, GIN-indexed `supplier.search_vector`; pg_trgm similarity on the folded name
+  catches typos; an exact name match ranks first.
+- SQLite: FTS5 with bm25 column weights. FTS5 has no Italian stemmer, so each query word is
+  stemmed here (Snowball, Italian and English) and searched as a prefix of the indexed words;
+  typos in names are found through a trigram FTS5 index and scored with RapidFuzz.
+"""
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Protocol
+
+import snowballstemmer
+from rapidfuzz import fuzz
+from sqlalchemy import (
+    Float,
+    Integer,
+    Subquery,
+    column,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+    values,
+)
+from sqlmodel import Session
+
+EXACT_NAME_BONUS = 1000.0
+MAX_TERMS = 32
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+class TextMatcher(Protocol):
+    def match(self, *, session: Session, q: str) -> Subquery: ...
+
+
+def fold(value: str) -> str:
+    """Lower case without accents: `Qualità` -> `qualita`."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+class PostgresMatcher:
+    _SQL = text(
+        """
+        SELECT s.id AS id,
+               ts_rank_cd(s.search_vector, websearch_to_tsquery('escouting_it', :q)
+                          || websearch_to_tsquery('escouting_en', :q))
+               + 0.5 * greatest(similarity(escouting_fold(s.name), escouting_fold(:q)),
+                                word_similarity(escouting_fold(:q), escouting_fold(s.name)))
+               + CASE WHEN escouting_fold(s.name) = escouting_fold(:q)
+                      THEN :bonus ELSE 0 END AS rank
+        FROM supplier s
+        WHERE s.search_vector @@ (websearch_to_tsquery('escouting_it', :q)
+                                  || websearch_to_tsquery('escouting_en', :q))
+           OR escouting_fold(s.name) % escouting_fold(:q)
+           OR escouting_fold(:q) <% escouting_fold(s.name)
+        """
+    ).columns(column("id", Integer), column("rank", Float))
+
+    def match(self, *, session: Session, q: str) -> Subquery:
+        return self._SQL.bindparams(q=q, bonus=EXACT_NAME_BONUS).subquery("text_match")
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(language)
+
+
+def _prefixes(word: str) -> list[str]:
+    """The word and its Italian and English stems, minimal set of prefixes to search."""
+    forms = {word}
+    if len(word) > 3 and not word.isdigit():
+        forms |= {_stemmer(lang).stemWord(word) for lang in ("italian", "english")}
+    forms = {f for f in forms if len(f) >= 3 or f == word}
+    return sorted(f for f in forms if not any(o != f and f.startswith(o) for o in forms))
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def fts5_query(q: str) -> tuple[str | None, str | None]:
+    """Translate web-search syntax (words, "phrases", `or`, `-exclusions`) to FTS5.
+
+    Returns (positive query, excluded query); either may be None. Every user string is quoted,
+    so no input can inject FTS5 syntax.
+    """
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for negated, phrase, bare in _TOKEN.findall(fold(q))[: MAX_TERMS * 2]:
+        if bare.lower() == "or" and groups:
+            join_next = True
+            continue
+        if phrase:
+            words = _WORD.findall(phrase)
+            term = _quote(" ".join(words)) if words else None
+        else:
+            negated = "-" if bare.startswith("-") and len(bare) > 1 else ""
+            words = _WORD.findall(bare)
+            term = (
+                " AND ".join(
+                    "(" + " OR ".join(f"{_quote(p)}*" for p in _prefixes(w)) + ")" for w in words
+                )
+                if words
+                else None
+            )
+        if term is None:
+            continue
+        if negated:
+            excluded.append(f"({term})")
+        elif join_next:
+            groups[-1].append(f"({term})")
+        else:
+            groups.append([f"({term})"])
+        join_next = False
+    positive = " AND ".join("(" + " OR ".join(g) + ")" for g in groups[:MAX_TERMS]) or None
+    return positive, (" OR ".join(excluded[:MAX_TERMS]) or None)
+
+
+def _trigrams(value: str) -> list[str]:
+    grams = {value[i : i + 3] for i in range(len(value) - 2)}
+    return sorted(g for g in grams if g.strip())[:64]
+
+
+class SqliteMatcher:
+    FUZZY_CANDIDATES = 200
+    FUZZY_MIN_SCORE = 80.0
+
+    def match(self, *, session: Session, q: str) -> Subquery:
+        positive, excluded = fts5_query(q)
+        parts = []
+        if positive:
+            sql = (
+                "SELECT rowid AS id, -bm25(supplier_fts, 10.0, 8.0, 4.0, 1.0) AS rank "
+                "FROM supplier_fts WHERE supplier_fts MATCH :positive"
+            )
+            params = {"positive": positive}
+            if excluded:
+                sql += (
+                    " AND rowid NOT IN "
+                    "(SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :ex)"
+                )
+                params["ex"] = excluded
+            parts.append(
+                text(sql).bindparams(**params).columns(column("id", Integer), column("rank", Float))
+            )
+        elif excluded:
+            parts.append(
+                text(
+                    "SELECT id, 0.0 AS rank FROM supplier WHERE id NOT IN "
+                    "(SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :ex)"
+                )
+                .bindparams(ex=excluded)
+                .columns(column("id", Integer), column("rank", Float))
+            )
+        scored = self._names(session=session, q=q)
+        if scored:
+            rows = values(column("id", Integer), column("rank", Float), name="name_hits").data(
+                scored
+            )
+            parts.append(select(rows.c.id, rows.c.rank))
+        if not parts:
+            parts.append(
+                select(literal(0).label("id"), literal(0.0).label("rank")).where(literal(False))
+            )
+        hits = union_all(*parts).subquery("hits")
+        return (
+            select(hits.c.id.label("id"), func.max(hits.c.rank).label("rank"))
+            .group_by(hits.c.id)
+            .subquery("text_match")
+        )
+
+    def _names(self, *, session: Session, q: str) -> list[tuple[int, float]]:
+        """Suppliers whose name equals `q` or is within a typo of it, with a rank bonus."""
+        needle = " ".join(_WORD.findall(fold(q)))
+        grams = _trigrams(needle)
+        if len(needle) < 4 or not grams:
+            return []
+        candidates = session.execute(
+            text(
+                "SELECT s.id, s.name FROM supplier_name_trgm t JOIN supplier s ON s.id = t.rowid "
+                "WHERE supplier_name_trgm MATCH :grams ORDER BY t.rank LIMIT :n"
+            ),
+            {"grams": " OR ".join(_quote(g) for g in grams), "n": self.FUZZY_CANDIDATES},
+        )
+        scored = []
+        for supplier_id, name in candidates:
+            folded = " ".join(_WORD.findall(fold(name)))
+            if folded == needle:
+                scored.append((supplier_id, EXACT_NAME_BONUS))
+                continue
+            score = max(
+                fuzz.ratio(folded, needle),
+                fuzz.partial_ratio(needle, folded) if len(needle) >= 6 else 0.0,
+            )
+            if score >= self.FUZZY_MIN_SCORE:
+                scored.append((supplier_id, score / 100.0))
+        return scored
+
+
+def matcher_for(dialect: str) -> TextMatcher:
+    return PostgresMatcher() if dialect == "postgresql" else SqliteMatcher()
