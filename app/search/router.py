@@ -114,8 +114,14 @@ def search_suppliers(
         "certification": _split(certification),
         "province": [p.upper() for p in _split(province)],
     }
-    for name, values in lists.items():
-        if len(values) > MAX_VALUES:
+    raw_counts = {
+        "supply_chain": supply_chain,
+        "capability": capability,
+        "certification": certification,
+        "province": province,
+    }
+    for name, values in raw_counts.items():
+        if len(values or []) > MAX_VALUES:
             errors.append(field_error(["query", name], f"at most {MAX_VALUES} values"))
     for name, model in (
         ("supply_chain", SupplyChain),

@@ -7,9 +7,10 @@ shared SQL in `app.search.service`.
 - PostgreSQL: `websearch_to_tsquery` in Italian and English (stemmed, accents folded) against
   the weighted, GIN-indexed `supplier.search_vector`; pg_trgm similarity on the folded name
   catches typos; an exact name match ranks first.
-- SQLite: FTS5 with bm25 column weights. FTS5 has no Italian stemmer, so each query word is
-  stemmed here (Snowball, Italian and English) and searched as a prefix of the indexed words;
-  typos in names are found through a trigram FTS5 index and scored with RapidFuzz.
+- SQLite: FTS5 ranked by bm25 with column weights (the table's `rank`, set in 0002).
+  FTS5 has no Italian stemmer, so each query word is stemmed here (Snowball, Italian and
+  English) and searched as a prefix of the indexed words; typos in names are found through a
+  trigram FTS5 index and scored with RapidFuzz.
 """
 
 import re
@@ -19,18 +20,7 @@ from typing import Protocol
 
 import snowballstemmer
 from rapidfuzz import fuzz
-from sqlalchemy import (
-    Float,
-    Integer,
-    Subquery,
-    column,
-    func,
-    literal,
-    select,
-    text,
-    union_all,
-    values,
-)
+from sqlalchemy import Float, Integer, Subquery, column, text
 from sqlmodel import Session
 
 EXACT_NAME_BONUS = 1000.0
@@ -139,45 +129,33 @@ class SqliteMatcher:
 
     def match(self, *, session: Session, q: str) -> Subquery:
         positive, excluded = fts5_query(q)
-        parts = []
+        parts: list[str] = []
+        params: dict[str, object] = {}
+        not_excluded = "NOT IN (SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :ex)"
+        if excluded:
+            params["ex"] = excluded
         if positive:
-            sql = (
-                "SELECT rowid AS id, -bm25(supplier_fts, 10.0, 8.0, 4.0, 1.0) AS rank "
-                "FROM supplier_fts WHERE supplier_fts MATCH :positive"
-            )
-            params = {"positive": positive}
-            if excluded:
-                sql += (
-                    " AND rowid NOT IN "
-                    "(SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :ex)"
-                )
-                params["ex"] = excluded
+            params["positive"] = positive
             parts.append(
-                text(sql).bindparams(**params).columns(column("id", Integer), column("rank", Float))
+                "SELECT rowid AS id, -rank AS rank FROM supplier_fts "
+                "WHERE supplier_fts MATCH :positive"
+                + (f" AND rowid {not_excluded}" if excluded else "")
             )
         elif excluded:
-            parts.append(
-                text(
-                    "SELECT id, 0.0 AS rank FROM supplier WHERE id NOT IN "
-                    "(SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :ex)"
-                )
-                .bindparams(ex=excluded)
-                .columns(column("id", Integer), column("rank", Float))
-            )
+            parts.append(f"SELECT id, 0.0 AS rank FROM supplier WHERE id {not_excluded}")
         scored = self._names(session=session, q=q)
         if scored:
-            rows = values(column("id", Integer), column("rank", Float), name="name_hits").data(
-                scored
-            )
-            parts.append(select(rows.c.id, rows.c.rank))
+            rows = ", ".join(f"(:id{i}, :rank{i})" for i in range(len(scored)))
+            parts.append(f"SELECT column1 AS id, column2 AS rank FROM (VALUES {rows})")
+            for i, (supplier_id, rank) in enumerate(scored):
+                params[f"id{i}"], params[f"rank{i}"] = supplier_id, rank
         if not parts:
-            parts.append(
-                select(literal(0).label("id"), literal(0.0).label("rank")).where(literal(False))
-            )
-        hits = union_all(*parts).subquery("hits")
+            parts.append("SELECT NULL AS id, NULL AS rank WHERE 0")
+        sql = f"SELECT id, max(rank) AS rank FROM ({' UNION ALL '.join(parts)}) GROUP BY id"
         return (
-            select(hits.c.id.label("id"), func.max(hits.c.rank).label("rank"))
-            .group_by(hits.c.id)
+            text(sql)
+            .bindparams(**params)
+            .columns(column("id", Integer), column("rank", Float))
             .subquery("text_match")
         )
 

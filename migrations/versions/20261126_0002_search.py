@@ -59,6 +59,8 @@ _OLD = "old.id, old.name, coalesce(old.legal_name, ''), old.search_extra, old.de
 SQLITE_UP = [
     f"CREATE VIRTUAL TABLE supplier_fts USING fts5({_FTS_COLUMNS}, content='supplier', "
     "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')",
+    # Column weights of the ranking: name, legal name, capability labels/programs, description.
+    "INSERT INTO supplier_fts(supplier_fts, rank) VALUES ('rank', 'bm25(10.0, 8.0, 4.0, 1.0)')",
     "CREATE VIRTUAL TABLE supplier_name_trgm USING fts5(name, content='supplier', "
     "content_rowid='id', tokenize='trigram')",
     f"""CREATE TRIGGER supplier_search_ai AFTER INSERT ON supplier BEGIN
