@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: venv run test lint format openapi migrate clean
+.PHONY: venv run test bench lint format openapi migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -25,6 +25,9 @@ run: venv  ## migrate the embedded database, seed demo data if empty, print an a
 
 test: venv  ## every test; PostgreSQL too when TEST_DATABASE_URL is set
 	$(BIN)/pytest
+
+bench: venv  ## seed 100,000 suppliers on SQLite and PostgreSQL, time a mix of buyer queries
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

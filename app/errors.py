@@ -104,7 +104,18 @@ def _integrity(_eh: Any, _request: Request, exc: IntegrityError) -> StatusProble
     return Conflict(detail="The change conflicts with existing data.")
 
 
+_TRANSIENT_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
+
+
 def _operational(_eh: Any, _request: Request, exc: OperationalError) -> StatusProblem:
+    # Connection failures and lock time-outs are temporary (503); anything else SQLite calls
+    # "operational" (a bad statement) is our bug and stays a 500.
+    message = str(exc.orig).lower()
+    if type(exc.orig).__module__.startswith("sqlite3") and not message.startswith(
+        _TRANSIENT_SQLITE
+    ):
+        logger.error("database error: %s", exc.orig)
+        return InternalError(detail="An unexpected error occurred; it has been logged.")
     logger.error("database unavailable: %s", exc.orig)
     return ServiceUnavailable(detail="The database is unreachable; retry shortly.")
 

@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     and_,
     cast,
-    exists,
     func,
     literal,
     null,
@@ -26,7 +25,6 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col
 
 from app.auth.deps import Caller
@@ -40,17 +38,11 @@ from app.suppliers.models import (
     SupplierSupplyChain,
 )
 from app.suppliers.schemas import VERIFICATION_LEVELS
-from app.suppliers.service import to_public
+from app.suppliers.service import public_records
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 NO_DISTANCE = 1.0e9  # sort key of suppliers without coordinates: last
-
-_RELATIONS = (
-    selectinload(Supplier.supply_chain_links),  # type: ignore[arg-type]
-    selectinload(Supplier.capability_links),  # type: ignore[arg-type]
-    selectinload(Supplier.certifications),  # type: ignore[arg-type]
-)
 
 
 def valid_certificate(query: SearchQuery, standard: str | None = None) -> list[ColumnElement[bool]]:
@@ -90,26 +82,25 @@ def _filters(
 ) -> list[ColumnElement[bool]]:
     s = Supplier
     conditions: list[ColumnElement[bool]] = [col(s.deleted_at).is_(None)]
+    # Each link filter is an uncorrelated `id IN (...)` set, answered from a covering index.
     if query.supply_chains:
         link = SupplierSupplyChain
         conditions.append(
-            exists().where(
-                col(link.supplier_id) == s.id,
-                col(link.supply_chain_code).in_(query.supply_chains),
+            col(s.id).in_(
+                select(link.supplier_id).where(col(link.supply_chain_code).in_(query.supply_chains))
             )
         )
     for code in query.capabilities:  # all of them, each with its descendants
-        link = SupplierCapability
+        cap = SupplierCapability
         conditions.append(
-            exists().where(
-                col(link.supplier_id) == s.id,
-                col(link.capability_code).in_(descendants[code]),
+            col(s.id).in_(
+                select(cap.supplier_id).where(col(cap.capability_code).in_(descendants[code]))
             )
         )
     for standard in query.certifications:  # all of them, each valid on `valid_on`
         cert = SupplierCertification
         conditions.append(
-            exists().where(col(cert.supplier_id) == s.id, *valid_certificate(query, standard))
+            col(s.id).in_(select(cert.supplier_id).where(*valid_certificate(query, standard)))
         )
     for values, column in (
         (query.provinces, s.province),
@@ -217,17 +208,10 @@ def search_suppliers(
         next_cursor = encode_cursor(
             {"f": _fingerprint(query), "k": _encode_key(last.sort_key), "i": last.id}
         )
-    suppliers = {
-        s.id: s
-        for s in session.scalars(
-            select(Supplier).where(col(Supplier.id).in_([r.id for r in rows])).options(*_RELATIONS)
-        )
-    }
+    records = public_records(session=session, ids=[r.id for r in rows], caller=caller)
     items = []
     for row in rows:
-        supplier = suppliers[row.id]
-        public = to_public(supplier, show_contact=caller.may_see_contact_of(row.id))
-        item = SearchItem(**public.__dict__)
+        item = SearchItem(**records[row.id].__dict__)
         if query.near is not None and row.distance is not None:
             item.distance_km = round(row.distance, 3)
         items.append(item)
@@ -240,6 +224,8 @@ def _counts(
     *, session: Session, base: Select, query: SearchQuery
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """Exact total and facet counts over the matching set, in one statement."""
+    if not query.facets:
+        return session.execute(select(func.count()).select_from(base.subquery())).scalar_one(), {}
     matched = base.cte("matched").prefix_with("MATERIALIZED")
     ids = matched.c.id
     label = literal

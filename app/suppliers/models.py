@@ -62,7 +62,9 @@ class Supplier(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True
     )
-    deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    deleted_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True), index=True
+    )
     version: int = Field(default=1, sa_column=_version_column)
 
     supply_chain_links: list["SupplierSupplyChain"] = Relationship(
@@ -87,20 +89,21 @@ class Supplier(SQLModel, table=True):
 
 class SupplierSupplyChain(SQLModel, table=True):
     __tablename__ = "supplier_supply_chain"
+    # Covering index: "suppliers of chain X" is answered from the index alone.
+    __table_args__ = (
+        sa.Index("ix_supplier_supply_chain_code", "supply_chain_code", "supplier_id"),
+    )
 
     supplier_id: int = Field(foreign_key="supplier.id", primary_key=True, ondelete="CASCADE")
-    supply_chain_code: str = Field(
-        foreign_key="supply_chain.code", primary_key=True, max_length=32, index=True
-    )
+    supply_chain_code: str = Field(foreign_key="supply_chain.code", primary_key=True, max_length=32)
 
 
 class SupplierCapability(SQLModel, table=True):
     __tablename__ = "supplier_capability"
+    __table_args__ = (sa.Index("ix_supplier_capability_code", "capability_code", "supplier_id"),)
 
     supplier_id: int = Field(foreign_key="supplier.id", primary_key=True, ondelete="CASCADE")
-    capability_code: str = Field(
-        foreign_key="capability.code", primary_key=True, max_length=100, index=True
-    )
+    capability_code: str = Field(foreign_key="capability.code", primary_key=True, max_length=100)
 
 
 class SupplierCertification(SQLModel, table=True):
@@ -110,11 +113,21 @@ class SupplierCertification(SQLModel, table=True):
             "expires_on IS NULL OR issued_on IS NULL OR expires_on > issued_on",
             name="expires_after_issued",
         ),
+        # Covering index for "suppliers holding a valid certificate of standard X".
+        sa.Index(
+            "ix_supplier_certification_validity",
+            "standard_code",
+            "status",
+            "expires_on",
+            "issued_on",
+            "verification",
+            "supplier_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True, ondelete="CASCADE")
-    standard_code: str = Field(foreign_key="certification_standard.code", max_length=64, index=True)
+    standard_code: str = Field(foreign_key="certification_standard.code", max_length=64)
     certificate_number: str | None = Field(default=None, max_length=100)
     issuer: str | None = Field(default=None, max_length=200)
     issued_on: date | None = None

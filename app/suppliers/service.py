@@ -1,5 +1,7 @@
 """Supplier registry: queries and business rules. Services flush; the request commits."""
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import selectinload
@@ -66,6 +68,69 @@ def get_supplier(*, session: Session, supplier_id: int) -> Supplier:
 
 
 def to_public(supplier: Supplier, *, show_contact: bool) -> SupplierPublic:
+    """The API representation of a loaded supplier (links loaded or lazily loadable)."""
+    return _public(
+        supplier,
+        supply_chains=[link.supply_chain_code for link in supplier.supply_chain_links],
+        capabilities=[link.capability_code for link in supplier.capability_links],
+        certifications=supplier.certifications,
+        show_contact=show_contact,
+    )
+
+
+def public_records(
+    *, session: Session, ids: Sequence[int], caller: Caller
+) -> dict[int, SupplierPublic]:
+    """API representations of many suppliers in four Core queries, without ORM objects.
+
+    Lists and searches use this: hydrating ORM objects costs more than the queries.
+    """
+    if not ids:
+        return {}
+    table = Supplier.__table__
+    columns = [c for c in table.c if c.name != "search_extra"]  # type: ignore[attr-defined]
+    rows = session.execute(select(*columns).where(table.c.id.in_(ids))).all()  # type: ignore[attr-defined]
+    chains: dict[int, list[str]] = defaultdict(list)
+    for supplier_id, code in session.execute(
+        select(SupplierSupplyChain.supplier_id, SupplierSupplyChain.supply_chain_code)
+        .where(col(SupplierSupplyChain.supplier_id).in_(ids))
+        .order_by(col(SupplierSupplyChain.supply_chain_code))
+    ):
+        chains[supplier_id].append(code)
+    capabilities: dict[int, list[str]] = defaultdict(list)
+    for supplier_id, code in session.execute(
+        select(SupplierCapability.supplier_id, SupplierCapability.capability_code)
+        .where(col(SupplierCapability.supplier_id).in_(ids))
+        .order_by(col(SupplierCapability.capability_code))
+    ):
+        capabilities[supplier_id].append(code)
+    certifications: dict[int, list[Any]] = defaultdict(list)
+    cert_table = SupplierCertification.__table__
+    for cert in session.execute(
+        select(cert_table).where(cert_table.c.supplier_id.in_(ids)).order_by(cert_table.c.id)  # type: ignore[attr-defined]
+    ):
+        certifications[cert.supplier_id].append(cert)
+    return {
+        row.id: _public(
+            row,
+            supply_chains=chains[row.id],
+            capabilities=capabilities[row.id],
+            certifications=certifications[row.id],
+            show_contact=caller.may_see_contact_of(row.id),
+        )
+        for row in rows
+    }
+
+
+def _public(
+    supplier: Any,
+    *,
+    supply_chains: list[str],
+    capabilities: list[str],
+    certifications: Sequence[Any],
+    show_contact: bool,
+) -> SupplierPublic:
+    """Build the representation from anything with supplier attributes (ORM object or row)."""
     contact = None
     if show_contact:
         contact = ContactPublic(
@@ -75,7 +140,7 @@ def to_public(supplier: Supplier, *, show_contact: bool) -> SupplierPublic:
     if supplier.lat is not None and supplier.lon is not None:
         location = Location(lat=supplier.lat, lon=supplier.lon)
     return SupplierPublic(
-        id=supplier.id,  # type: ignore[arg-type]
+        id=supplier.id,
         name=supplier.name,
         legal_name=supplier.legal_name,
         vat_number=supplier.vat_number,
@@ -85,23 +150,23 @@ def to_public(supplier: Supplier, *, show_contact: bool) -> SupplierPublic:
         location=location,
         employees=supplier.employees,
         annual_revenue_eur=supplier.annual_revenue_eur,
-        size_class=supplier.size_class,  # type: ignore[arg-type]
-        tier=supplier.tier,  # type: ignore[arg-type]
-        supply_chains=[link.supply_chain_code for link in supplier.supply_chain_links],
-        capabilities=[link.capability_code for link in supplier.capability_links],
+        size_class=supplier.size_class,
+        tier=supplier.tier,
+        supply_chains=supply_chains,
+        capabilities=capabilities,
         certifications=[
             CertificationPublic(
-                id=c.id,  # type: ignore[arg-type]
+                id=c.id,
                 standard=c.standard_code,
                 certificate_number=c.certificate_number,
                 issuer=c.issuer,
                 issued_on=c.issued_on,
                 expires_on=c.expires_on,
-                status=c.status,  # type: ignore[arg-type]
+                status=c.status,
                 scope=c.scope,
-                verification=c.verification,  # type: ignore[arg-type]
+                verification=c.verification,
             )
-            for c in supplier.certifications
+            for c in certifications
         ],
         programs=list(supplier.programs),
         contact=contact,

@@ -1,0 +1,198 @@
+"""`make bench`: seed 100,000 suppliers on SQLite and PostgreSQL, time a mix of buyer queries.
+
+Each query runs through the whole HTTP stack in-process (routing, validation, SQL,
+serialisation). Prints p50/p95 per query and database, the seeding time, and the p95 of the
+whole mix. Usage: python bench/run.py [--suppliers N] [--repeat R] [--backend sqlite|postgresql]
+Environment: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+
+from app.cli import alembic_config  # noqa: E402
+from app.db import build_engine, get_session  # noqa: E402
+from app.demo import seed_demo  # noqa: E402
+from app.main import app  # noqa: E402
+
+PG_URL = os.environ.get(
+    "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench"
+)
+API = "/api/v1/suppliers"
+VARESE = "45.8206,8.8251"
+ALL_FACETS = "supply_chain,capability,certification,province,size_class,tier"
+
+Query = Callable[[TestClient], dict]
+
+
+def fresh_database(backend: str) -> str:
+    if backend == "sqlite":
+        path = ROOT / ".bench" / "bench.db"
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    name = make_url(PG_URL).database
+    admin = build_engine(
+        make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)
+    ).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_URL
+
+
+def get(client: TestClient, params: dict) -> dict:
+    response = client.get(API, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def typo_name(engine: Engine) -> str:
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT name FROM supplier ORDER BY id LIMIT 1 OFFSET 777")).scalar_one()
+    # Drop one letter from the longest word: a typical typo.
+    words = name.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    words[longest] = word[: len(word) // 2] + word[len(word) // 2 + 1 :]
+    return " ".join(words)
+
+
+def deep_cursor(client: TestClient, params: dict, depth: int) -> str:
+    cursor = None
+    for _ in range(depth):
+        body = get(client, {**params, **({"cursor": cursor} if cursor else {})})
+        cursor = body["next_cursor"]
+    assert cursor is not None
+    return cursor
+
+
+def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
+    typo = typo_name(engine)
+    page31 = deep_cursor(client, {"limit": 20}, 30)
+    return {
+        "first page, sorted by name": lambda c: get(c, {}),
+        "space + EN 9100 + Varese/Milano": lambda c: get(
+            c, {"supply_chain": "space", "certification": "en-9100", "province": ["VA", "MI"]}
+        ),
+        "machining subtree + small/micro": lambda c: get(
+            c, {"capability": "machining", "size_class": ["small", "micro"]}
+        ),
+        "q IT: fresatura titanio": lambda c: get(c, {"q": "fresatura titanio"}),
+        "q EN: 5-axis milling titanium": lambda c: get(c, {"q": "5-axis milling titanium"}),
+        "q typo in a company name": lambda c: get(c, {"q": typo}),
+        "near Varese 60 km by distance": lambda c: get(
+            c, {"near": VARESE, "radius_km": 60, "sort": "distance"}
+        ),
+        "all facets, no filter": lambda c: get(c, {"facets": ALL_FACETS}),
+        "all facets + rotary wing + q": lambda c: get(
+            c, {"facets": ALL_FACETS, "supply_chain": "rotary-wing", "q": "elicotteri"}
+        ),
+        "page 31 (30 cursors deep)": lambda c: get(c, {"limit": 20, "cursor": page31}),
+        "Nadcap cluster-verified, newest": lambda c: get(
+            c,
+            {"certification": "nadcap-chemical-processing", "verification": "cluster-verified",
+             "sort": "-updated_at"},
+        ),
+        "spec example (space, EN 9100, Nadcap, 5-axis, 60 km)": lambda c: get(
+            c,
+            {"supply_chain": "space", "certification": ["en-9100", "nadcap-chemical-processing"],
+             "capability": "machining.milling-5-axis", "near": VARESE, "radius_km": 60,
+             "facets": ALL_FACETS},
+        ),
+    }
+
+
+def client_for(engine: Engine) -> Iterator[TestClient]:
+    def session() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as db:
+            yield db
+            db.commit()
+
+    app.dependency_overrides[get_session] = session
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, dict[str, list[float]]]:
+    url = fresh_database(backend)
+    command.upgrade(alembic_config(url), "head")
+    engine = build_engine(url)
+    started = time.perf_counter()
+    summary = seed_demo(engine=engine, suppliers=suppliers, seed=42)
+    seeding = time.perf_counter() - started
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    print(f"{backend}: seeded {summary.suppliers} suppliers in {seeding:.1f} s", flush=True)
+    timings: dict[str, list[float]] = {}
+    for client in client_for(engine):
+        mix = queries(client, engine)
+        for name, run in mix.items():
+            run(client)  # warm-up
+            samples = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                run(client)
+                samples.append((time.perf_counter() - t0) * 1000)
+            timings[name] = samples
+    engine.dispose()
+    return seeding, timings
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--suppliers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite", "postgresql"]
+    results = {b: run_backend(b, args.suppliers, args.repeat) for b in backends}
+
+    names = list(next(iter(results.values()))[1])
+    width = max(len(n) for n in names) + 2
+    header = f"{'query':<{width}}" + "".join(f"{b + ' p50':>16}{b + ' p95':>16}" for b in backends)
+    print()
+    print(f"{args.suppliers} suppliers, {args.repeat} runs per query (ms)")
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        row = f"{name:<{width}}"
+        for b in backends:
+            samples = results[b][1][name]
+            row += f"{statistics.median(samples):>16.1f}{pct(samples, 0.95):>16.1f}"
+        print(row)
+    print("-" * len(header))
+    row = f"{'whole mix':<{width}}"
+    for b in backends:
+        pooled = [s for samples in results[b][1].values() for s in samples]
+        row += f"{statistics.median(pooled):>16.1f}{pct(pooled, 0.95):>16.1f}"
+    print(row)
+    print(f"{'seeding (s)':<{width}}" + "".join(f"{results[b][0]:>32.1f}" for b in backends))
+
+
+if __name__ == "__main__":
+    main()
