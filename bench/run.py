@@ -65,7 +65,9 @@ def get(client: TestClient, params: dict) -> dict:
 
 def typo_name(engine: Engine) -> str:
     with engine.connect() as conn:
-        name = conn.execute(text("SELECT name FROM supplier ORDER BY id LIMIT 1 OFFSET 777")).scalar_one()
+        name = conn.execute(
+            text("SELECT name FROM supplier ORDER BY id LIMIT 1 OFFSET 777")
+        ).scalar_one()
     # Drop one letter from the longest word: a typical typo.
     words = name.split()
     longest = max(range(len(words)), key=lambda i: len(words[i]))
@@ -107,14 +109,22 @@ def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
         "page 31 (30 cursors deep)": lambda c: get(c, {"limit": 20, "cursor": page31}),
         "Nadcap cluster-verified, newest": lambda c: get(
             c,
-            {"certification": "nadcap-chemical-processing", "verification": "cluster-verified",
-             "sort": "-updated_at"},
+            {
+                "certification": "nadcap-chemical-processing",
+                "verification": "cluster-verified",
+                "sort": "-updated_at",
+            },
         ),
         "spec example (space, EN 9100, Nadcap, 5-axis, 60 km)": lambda c: get(
             c,
-            {"supply_chain": "space", "certification": ["en-9100", "nadcap-chemical-processing"],
-             "capability": "machining.milling-5-axis", "near": VARESE, "radius_km": 60,
-             "facets": ALL_FACETS},
+            {
+                "supply_chain": "space",
+                "certification": ["en-9100", "nadcap-chemical-processing"],
+                "capability": "machining.milling-5-axis",
+                "near": VARESE,
+                "radius_km": 60,
+                "facets": ALL_FACETS,
+            },
         ),
     }
 
