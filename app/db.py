@@ -42,16 +42,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        conn.exec_driver_sql("BEGIN")
+
+
 def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     """Create an engine tuned for the backend the URL names."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        # No server-side prepared statements: a generic plan chosen after a few runs ignores
+        # the actual filter values and is often far slower for search queries.
+        connect_args={"prepare_threshold": None},
     )
 
 

@@ -174,8 +174,12 @@ def search_suppliers(
         code: [c.code for c in list_capabilities(session=session, root=code)]
         for code in lists["capability"]
     }
-    if updated_since is not None and updated_since.tzinfo is None:
-        updated_since = updated_since.replace(tzinfo=UTC)
+    if updated_since is not None:  # compare in UTC, the timezone everything is stored in
+        updated_since = (
+            updated_since.replace(tzinfo=UTC)
+            if updated_since.tzinfo is None
+            else updated_since.astimezone(UTC)
+        )
     query = SearchQuery(
         q=text or None,
         supply_chains=tuple(lists["supply_chain"]),

@@ -175,11 +175,15 @@ def search_suppliers(
     dialect = session.get_bind().dialect.name
     conditions = _filters(query, descendants=descendants, dialect=dialect)
     base: Select = select(col(Supplier.id)).select_from(Supplier)
+    counted = base  # the total and facets need the matching ids, not their ranks
     rank: Any = literal(0.0)
     if query.q:
-        match = matcher_for(dialect).match(session=session, q=query.q)
+        matcher = matcher_for(dialect)
+        match = matcher.match(session=session, q=query.q, ranked=query.sort == "relevance")
         base = base.join(match, match.c.id == Supplier.id)
-        rank = match.c.rank
+        rank = match.c.rank if query.sort == "relevance" else rank
+        hits = matcher.match(session=session, q=query.q, ranked=False)
+        counted = counted.join(hits, hits.c.id == Supplier.id)
     distance: Any = cast(null(), Float)
     if query.near is not None:
         distance = distance_km(query.near.lat, query.near.lon, dialect)
@@ -187,7 +191,16 @@ def search_suppliers(
 
     page_query = base.with_only_columns(
         col(Supplier.id), key.label("sort_key"), distance.label("distance")
-    ).where(*conditions)
+    )
+    if query.supply_chains or query.capabilities or query.certifications:
+        # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
+        # matches early, which is slow whenever matches cluster away from the start.
+        filtered = (
+            select(col(Supplier.id)).where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
+        )
+        page_query = page_query.join(filtered, filtered.c.id == Supplier.id)
+    else:
+        page_query = page_query.where(*conditions)
     if query.cursor is not None:
         payload = decode_cursor(query.cursor)
         if payload.get("f") != _fingerprint(query) or not isinstance(payload.get("i"), int):
@@ -216,8 +229,15 @@ def search_suppliers(
             item.distance_km = round(row.distance, 3)
         items.append(item)
 
-    total, facets = _counts(session=session, base=base.where(*conditions), query=query)
+    total, facets = _counts(session=session, base=counted.where(*conditions), query=query)
     return SearchPage(items=items, total=total, next_cursor=next_cursor, facets=facets)
+
+
+# facet -> (link table's supplier_id, link table's code) for facets stored as link rows
+_LINK_FACETS = {
+    "supply_chain": (SupplierSupplyChain.supplier_id, SupplierSupplyChain.supply_chain_code),
+    "capability": (SupplierCapability.supplier_id, SupplierCapability.capability_code),
+}
 
 
 def _counts(
@@ -234,21 +254,13 @@ def _counts(
     ]
     s = Supplier
     for facet in query.facets:
-        if facet == "supply_chain":
-            link = SupplierSupplyChain
+        if facet in _LINK_FACETS:
+            owner, code = _LINK_FACETS[facet]
             branches.append(
-                select(label(facet), col(link.supply_chain_code), func.count())
+                select(label(facet), col(code), func.count())
                 .select_from(matched)
-                .join(link, col(link.supplier_id) == ids)
-                .group_by(col(link.supply_chain_code))
-            )
-        elif facet == "capability":
-            cap = SupplierCapability
-            branches.append(
-                select(label(facet), col(cap.capability_code), func.count())
-                .select_from(matched)
-                .join(cap, col(cap.supplier_id) == ids)
-                .group_by(col(cap.capability_code))
+                .join(owner.class_, col(owner) == ids)
+                .group_by(col(code))
             )
         elif facet == "certification":
             cert = SupplierCertification

@@ -30,7 +30,9 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 class TextMatcher(Protocol):
-    def match(self, *, session: Session, q: str) -> Subquery: ...
+    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery:
+        """(id, rank) of matching suppliers; with ranked=False just the ids, cheaper."""
+        ...
 
 
 def fold(value: str) -> str:
@@ -40,25 +42,42 @@ def fold(value: str) -> str:
 
 
 class PostgresMatcher:
-    _SQL = text(
-        """
-        SELECT s.id AS id,
-               ts_rank_cd(s.search_vector, websearch_to_tsquery('escouting_it', :q)
-                          || websearch_to_tsquery('escouting_en', :q))
-               + 0.5 * greatest(similarity(escouting_fold(s.name), escouting_fold(:q)),
-                                word_similarity(escouting_fold(:q), escouting_fold(s.name)))
-               + CASE WHEN escouting_fold(s.name) = escouting_fold(:q)
-                      THEN :bonus ELSE 0 END AS rank
-        FROM supplier s
-        WHERE s.search_vector @@ (websearch_to_tsquery('escouting_it', :q)
-                                  || websearch_to_tsquery('escouting_en', :q))
-           OR escouting_fold(s.name) % escouting_fold(:q)
-           OR escouting_fold(:q) <% escouting_fold(s.name)
+    # Two index-driven branches (GIN tsvector, GIN trigram) instead of one OR, so neither
+    # branch re-evaluates the other's condition row by row.
+    _TSQUERY = (
+        "(websearch_to_tsquery('escouting_it', :q) || websearch_to_tsquery('escouting_en', :q))"
+    )
+    _NAME_HIT = (
+        "(escouting_fold(s.name) % escouting_fold(:q)"
+        " OR escouting_fold(:q) <% escouting_fold(s.name))"
+    )
+    _RANKED = text(
+        f"""
+        SELECT id, max(rank) AS rank FROM (
+            SELECT s.id AS id, ts_rank_cd(s.search_vector, {_TSQUERY}) AS rank
+            FROM supplier s WHERE s.search_vector @@ {_TSQUERY}
+            UNION ALL
+            SELECT s.id AS id,
+                   0.5 * greatest(similarity(escouting_fold(s.name), escouting_fold(:q)),
+                                  word_similarity(escouting_fold(:q), escouting_fold(s.name)))
+                   + CASE WHEN escouting_fold(s.name) = escouting_fold(:q)
+                          THEN :bonus ELSE 0 END AS rank
+            FROM supplier s WHERE {_NAME_HIT}
+        ) AS hits GROUP BY id
         """
     ).columns(column("id", Integer), column("rank", Float))
+    _UNRANKED = text(
+        f"""
+        SELECT s.id AS id FROM supplier s WHERE s.search_vector @@ {_TSQUERY}
+        UNION
+        SELECT s.id AS id FROM supplier s WHERE {_NAME_HIT}
+        """
+    ).columns(column("id", Integer))
 
-    def match(self, *, session: Session, q: str) -> Subquery:
-        return self._SQL.bindparams(q=q, bonus=EXACT_NAME_BONUS).subquery("text_match")
+    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery:
+        if ranked:
+            return self._RANKED.bindparams(q=q, bonus=EXACT_NAME_BONUS).subquery("text_match")
+        return self._UNRANKED.bindparams(q=q).subquery("text_match")
 
 
 @lru_cache(maxsize=2)
@@ -127,7 +146,7 @@ class SqliteMatcher:
     FUZZY_CANDIDATES = 200
     FUZZY_MIN_SCORE = 80.0
 
-    def match(self, *, session: Session, q: str) -> Subquery:
+    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery:
         positive, excluded = fts5_query(q)
         parts: list[str] = []
         params: dict[str, object] = {}
@@ -137,7 +156,9 @@ class SqliteMatcher:
         if positive:
             params["positive"] = positive
             parts.append(
-                "SELECT rowid AS id, -rank AS rank FROM supplier_fts "
+                "SELECT rowid AS id, "
+                + ("-rank" if ranked else "0.0")
+                + " AS rank FROM supplier_fts "
                 "WHERE supplier_fts MATCH :positive"
                 + (f" AND rowid {not_excluded}" if excluded else "")
             )
@@ -159,8 +180,16 @@ class SqliteMatcher:
             .subquery("text_match")
         )
 
+    def __init__(self) -> None:
+        self._scored: dict[str, list[tuple[int, float]]] = {}
+
     def _names(self, *, session: Session, q: str) -> list[tuple[int, float]]:
         """Suppliers whose name equals `q` or is within a typo of it, with a rank bonus."""
+        if q not in self._scored:
+            self._scored[q] = self._score_names(session=session, q=q)
+        return self._scored[q]
+
+    def _score_names(self, *, session: Session, q: str) -> list[tuple[int, float]]:
         needle = " ".join(_WORD.findall(fold(q)))
         grams = _trigrams(needle)
         if len(needle) < 4 or not grams:

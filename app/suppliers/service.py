@@ -90,20 +90,18 @@ def public_records(
     table = Supplier.__table__
     columns = [c for c in table.c if c.name != "search_extra"]  # type: ignore[attr-defined]
     rows = session.execute(select(*columns).where(table.c.id.in_(ids))).all()  # type: ignore[attr-defined]
-    chains: dict[int, list[str]] = defaultdict(list)
-    for supplier_id, code in session.execute(
-        select(SupplierSupplyChain.supplier_id, SupplierSupplyChain.supply_chain_code)
-        .where(col(SupplierSupplyChain.supplier_id).in_(ids))
-        .order_by(col(SupplierSupplyChain.supply_chain_code))
-    ):
-        chains[supplier_id].append(code)
-    capabilities: dict[int, list[str]] = defaultdict(list)
-    for supplier_id, code in session.execute(
-        select(SupplierCapability.supplier_id, SupplierCapability.capability_code)
-        .where(col(SupplierCapability.supplier_id).in_(ids))
-        .order_by(col(SupplierCapability.capability_code))
-    ):
-        capabilities[supplier_id].append(code)
+    chains = _codes_by_supplier(
+        session=session,
+        owner=SupplierSupplyChain.supplier_id,
+        code=SupplierSupplyChain.supply_chain_code,
+        ids=ids,
+    )
+    capabilities = _codes_by_supplier(
+        session=session,
+        owner=SupplierCapability.supplier_id,
+        code=SupplierCapability.capability_code,
+        ids=ids,
+    )
     certifications: dict[int, list[Any]] = defaultdict(list)
     cert_table = SupplierCertification.__table__
     for cert in session.execute(
@@ -120,6 +118,18 @@ def public_records(
         )
         for row in rows
     }
+
+
+def _codes_by_supplier(
+    *, session: Session, owner: Any, code: Any, ids: Sequence[int]
+) -> dict[int, list[str]]:
+    """supplier id -> sorted codes, from a link table (supplier_id, code)."""
+    codes: dict[int, list[str]] = defaultdict(list)
+    for supplier_id, value in session.execute(
+        select(owner, code).where(col(owner).in_(ids)).order_by(col(code))
+    ):
+        codes[supplier_id].append(value)
+    return codes
 
 
 def _public(

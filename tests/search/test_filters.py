@@ -1,5 +1,7 @@
 """Each structured filter alone and combined, against hand-computed sets."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from tests.search.conftest import CITIES, haversine_km
@@ -112,6 +114,10 @@ def test_updated_since(client, dataset, admin):
         f"{API}/{dataset.ids[AERO]}", json={"employees": 121}, headers=admin
     ).json()
     assert names(client, {"updated_since": patched["updated_at"]}) == {AERO}
+    # The same instant written in Italian summer time.
+    instant = datetime.fromisoformat(patched["updated_at"].replace("Z", "+00:00"))
+    local = instant.astimezone(timezone(timedelta(hours=2))).isoformat()
+    assert names(client, {"updated_since": local}) == {AERO}
 
 
 def test_default_sort_is_name_case_insensitive(client, dataset, admin):
