@@ -141,9 +141,8 @@ def _sort(query: SearchQuery, rank: Any, distance: Any) -> tuple[Any, bool]:
     return func.lower(col(Supplier.name)), False
 
 
-def _after(key: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
+def _after(key: Any, ident: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
     """Rows strictly after (value, last_id) in the order (key desc|asc, id asc)."""
-    ident = col(Supplier.id)
     if descending:
         return or_(key < value, and_(key == value, ident > last_id))
     return tuple_(key, ident) > tuple_(literal(value, type_=_key_type(value)), literal(last_id))
@@ -189,9 +188,13 @@ def search_suppliers(
         distance = distance_km(query.near.lat, query.near.lon, dialect)
     key, descending = _sort(query, rank, distance)
 
-    page_query = base.with_only_columns(
-        col(Supplier.id), key.label("sort_key"), distance.label("distance")
-    )
+    narrowed = bool(query.q or query.supply_chains or query.capabilities or query.certifications)
+    columns = [col(Supplier.id), key.label("sort_key"), distance.label("distance")]
+    # A narrowed search computes its whole match set anyway: count it in the same statement.
+    window_total = narrowed and not query.facets
+    if window_total:
+        columns.append(func.count().over().label("total"))
+    page_query = base.with_only_columns(*columns)
     if query.supply_chains or query.capabilities or query.certifications:
         # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
         # matches early, which is slow whenever matches cluster away from the start.
@@ -201,6 +204,11 @@ def search_suppliers(
         page_query = page_query.join(filtered, filtered.c.id == Supplier.id)
     else:
         page_query = page_query.where(*conditions)
+    ident: Any = col(Supplier.id)
+    if window_total:  # keyset and order apply outside the window, which sees every match
+        inner = page_query.subquery("matches")
+        page_query = select(inner)
+        key, ident = inner.c.sort_key, inner.c.id
     if query.cursor is not None:
         payload = decode_cursor(query.cursor)
         if payload.get("f") != _fingerprint(query) or not isinstance(payload.get("i"), int):
@@ -209,10 +217,10 @@ def search_suppliers(
             value = _decode_key(query, payload.get("k"))
         except (TypeError, ValueError):
             raise cursor_mismatch() from None
-        page_query = page_query.where(_after(key, descending, value, payload["i"]))
+        page_query = page_query.where(_after(key, ident, descending, value, payload["i"]))
     order = key.desc() if descending else key.asc()
-    id_order = col(Supplier.id).asc()
-    rows = session.execute(page_query.order_by(order, id_order).limit(query.limit + 1)).all()
+    rows = session.execute(page_query.order_by(order, ident.asc()).limit(query.limit + 1)).all()
+    total = rows[0].total if window_total and rows else None
 
     next_cursor = None
     if len(rows) > query.limit:
@@ -229,7 +237,10 @@ def search_suppliers(
             item.distance_km = round(row.distance, 3)
         items.append(item)
 
-    total, facets = _counts(session=session, base=counted.where(*conditions), query=query)
+    if total is None:
+        total, facets = _counts(session=session, base=counted.where(*conditions), query=query)
+    else:
+        facets = {}
     return SearchPage(items=items, total=total, next_cursor=next_cursor, facets=facets)
 
 
