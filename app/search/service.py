@@ -251,19 +251,31 @@ _LINK_FACETS = {
 }
 
 
+_COLUMN_FACETS = {
+    "province": Supplier.province,
+    "size_class": Supplier.size_class,
+    "tier": Supplier.tier,
+}
+
+
 def _counts(
     *, session: Session, base: Select, query: SearchQuery
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """Exact total and facet counts over the matching set, in one statement."""
     if not query.facets:
         return session.execute(select(func.count()).select_from(base.subquery())).scalar_one(), {}
-    matched = base.cte("matched").prefix_with("MATERIALIZED")
+    column_facets = [f for f in query.facets if f in _COLUMN_FACETS]
+    # The set carries the supplier's own facet columns, so they group without another join.
+    matched = (
+        base.add_columns(*(col(_COLUMN_FACETS[f]).label(f) for f in column_facets))
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
     ids = matched.c.id
     label = literal
     branches: list[Select] = [
         select(label("_total"), literal(None, type_=String()), func.count()).select_from(matched)
     ]
-    s = Supplier
     for facet in query.facets:
         if facet in _LINK_FACETS:
             owner, code = _LINK_FACETS[facet]
@@ -283,13 +295,9 @@ def _counts(
                 .group_by(col(cert.standard_code))
             )
         else:
-            column = {"province": s.province, "size_class": s.size_class, "tier": s.tier}[facet]
+            value = matched.c[facet]
             branches.append(
-                select(label(facet), col(column), func.count())
-                .select_from(matched)
-                .join(Supplier, col(Supplier.id) == ids)
-                .where(col(column).is_not(None))
-                .group_by(col(column))
+                select(label(facet), value, func.count()).where(value.is_not(None)).group_by(value)
             )
     facets: dict[str, dict[str, int]] = {facet: {} for facet in query.facets}
     total = 0
