@@ -1,31 +1,21 @@
 """The `escouting` command line."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from app.auth.schemas import ROLES
 from app.config import get_settings
-from app.db import build_engine
+from app.db import alembic_config, build_engine
 
 app = typer.Typer(help="Aerospace supplier e-scouting service.", no_args_is_help=True)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _engine() -> Engine:
     return build_engine(get_settings().database_url)
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
 
 
 @app.callback()

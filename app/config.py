@@ -18,8 +18,6 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
     api_title: str = "Lombardia Aerospace Cluster: supplier e-scouting API"
-    default_page_size: int = Field(default=20, ge=1, le=100)
-    max_page_size: int = Field(default=100, ge=1)
     secret_key: str = Field(
         default="dev-only-change-me",
         description="Signs paging cursors; set the same value on every worker in production.",

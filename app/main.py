@@ -1,9 +1,7 @@
 """The ASGI application: `app.main:app`."""
 
 from functools import lru_cache
-from pathlib import Path
 
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -14,13 +12,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
 from app.config import get_settings
-from app.db import get_engine
+from app.db import alembic_config, get_engine
 from app.errors import ServiceUnavailable, install_problem_handlers
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 
 API_PREFIX = "/api/v1"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -30,9 +27,7 @@ def _operation_id(route: APIRoute) -> str:
 @lru_cache
 def schema_heads() -> frozenset[str]:
     """The Alembic head revision(s) this code expects."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 class Health(BaseModel):

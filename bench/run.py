@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from alembic import command  # noqa: E402
 
-from app.cli import alembic_config  # noqa: E402
-from app.db import build_engine, get_session  # noqa: E402
+from app.db import alembic_config, build_engine, get_session  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import app  # noqa: E402
 

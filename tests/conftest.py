@@ -17,8 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.auth.service import create_api_key
-from app.cli import alembic_config
-from app.db import build_engine, get_session
+from app.db import alembic_config, build_engine, get_session
 from app.main import app
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")

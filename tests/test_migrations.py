@@ -3,8 +3,7 @@
 from alembic import command
 from sqlalchemy import inspect, text
 
-from app.cli import alembic_config
-from app.db import build_engine
+from app.db import alembic_config, build_engine
 from app.main import schema_heads
 
 TABLES = {
