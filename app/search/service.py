@@ -188,14 +188,14 @@ def search_suppliers(
         distance = distance_km(query.near.lat, query.near.lon, dialect)
     key, descending = _sort(query, rank, distance)
 
-    narrowed = bool(query.q or query.supply_chains or query.capabilities or query.certifications)
+    linked = bool(query.supply_chains or query.capabilities or query.certifications)
     columns = [col(Supplier.id), key.label("sort_key"), distance.label("distance")]
     # A narrowed search computes its whole match set anyway: count it in the same statement.
-    window_total = narrowed and not query.facets
+    window_total = (linked or bool(query.q)) and not query.facets
     if window_total:
         columns.append(func.count().over().label("total"))
     page_query = base.with_only_columns(*columns)
-    if query.supply_chains or query.capabilities or query.certifications:
+    if linked:
         # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
         # matches early, which is slow whenever matches cluster away from the start.
         filtered = (
