@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.auth.deps import CallerDep
-from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.catalogue.models import CertificationStandard, SupplyChain
 from app.catalogue.service import list_capabilities, unknown_codes
 from app.db import SessionDep
 from app.errors import field_error, invalid
@@ -123,12 +123,26 @@ def search_suppliers(
     for name, values in raw_counts.items():
         if len(values or []) > MAX_VALUES:
             errors.append(field_error(["query", name], f"at most {MAX_VALUES} values"))
-    for name, model in (
-        ("supply_chain", SupplyChain),
-        ("capability", Capability),
-        ("certification", CertificationStandard),
+    # A capability code's subtree (itself and its descendants) is empty exactly when it is
+    # unknown, so one look-up both validates the code and expands it for the filter.
+    descendants = {
+        code: [c.code for c in list_capabilities(session=session, root=code)]
+        for code in lists["capability"][:MAX_VALUES]
+    }
+    unknown_capabilities = {code for code, subtree in descendants.items() if not subtree}
+    for name, unknown in (
+        (
+            "supply_chain",
+            unknown_codes(session=session, model=SupplyChain, codes=lists["supply_chain"]),
+        ),
+        ("capability", unknown_capabilities),
+        (
+            "certification",
+            unknown_codes(
+                session=session, model=CertificationStandard, codes=lists["certification"]
+            ),
+        ),
     ):
-        unknown = unknown_codes(session=session, model=model, codes=lists[name])
         if unknown:
             errors.append(
                 field_error(["query", name], f"unknown code(s): {', '.join(sorted(unknown))}")
@@ -170,10 +184,6 @@ def search_suppliers(
     if errors:
         raise invalid(errors)
 
-    descendants = {
-        code: [c.code for c in list_capabilities(session=session, root=code)]
-        for code in lists["capability"]
-    }
     if updated_since is not None:  # compare in UTC, the timezone everything is stored in
         updated_since = (
             updated_since.replace(tzinfo=UTC)
