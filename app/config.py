@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default="dev-only-change-me",
         description="Signs paging cursors; set the same value on every worker in production.",
     )
+    search_count_cache_size: int = Field(
+        default=1024,
+        ge=0,
+        description="Search totals and facet counts kept per worker until the data changes "
+        "(entries); 0 turns the cache off.",
+    )
 
 
 @lru_cache

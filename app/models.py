@@ -3,6 +3,7 @@
 from app.auth.models import ApiKey
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.db import metadata
+from app.search.models import DataGeneration
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -14,6 +15,7 @@ __all__ = [
     "ApiKey",
     "Capability",
     "CertificationStandard",
+    "DataGeneration",
     "Supplier",
     "SupplierCapability",
     "SupplierCertification",

@@ -15,6 +15,7 @@ TABLES = {
     "supplier_capability",
     "supplier_certification",
     "api_key",
+    "data_generation",
     "alembic_version",
 }
 

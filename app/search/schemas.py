@@ -55,6 +55,11 @@ class SearchQuery:
         parts = {k: v for k, v in self.__dict__.items() if k not in ("limit", "cursor", "facets")}
         return repr(sorted(parts.items()))
 
+    def counts_key(self) -> tuple:
+        """Identifies the total and facet counts: the result set and the requested facets."""
+        skip = ("limit", "cursor", "sort")
+        return tuple(sorted((k, v) for k, v in self.__dict__.items() if k not in skip))
+
 
 class SearchItem(SupplierPublic):
     distance_km: float | None = Field(

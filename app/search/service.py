@@ -1,8 +1,9 @@
 """Supplier search: shared filters, facets, sorting and keyset paging on both databases.
 
 Only the text match differs per database (`app.search.text`); everything here is one SQL
-code path. A search runs two statements: the page (with its sort keys) and one UNION ALL that
-returns the exact total and every requested facet over a materialized set of matching ids.
+code path. A search runs two statements: one UNION ALL that returns the exact total and every
+requested facet over a materialized set of matching ids (cached until the data changes, see
+`app.search.cache`), then the page, whose plan depends on how many suppliers match.
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     and_,
     cast,
+    exists,
     func,
     literal,
     null,
@@ -25,12 +27,15 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from app.auth.deps import Caller
+from app.search.cache import Counts, cached_counts
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.schemas import SearchItem, SearchPage, SearchQuery
-from app.search.text import matcher_for
+from app.search.text import TextMatcher, matcher_for
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -43,6 +48,8 @@ from app.suppliers.service import public_records
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 NO_DISTANCE = 1.0e9  # sort key of suppliers without coordinates: last
+# From this many matches on, a search sorted by name or date walks the sort index (see _page).
+WALK_MIN_MATCHES = 1000
 
 
 def valid_certificate(query: SearchQuery, standard: str | None = None) -> list[ColumnElement[bool]]:
@@ -77,55 +84,81 @@ def distance_km(lat: float, lon: float, dialect: str) -> ColumnElement[float]:
     return (2 * EARTH_RADIUS_KM * func.asin(func.sqrt(clamp(1.0, a)))).cast(Float)
 
 
+class unindexed(FunctionElement):
+    """`+column` on SQLite: the same value, but the planner will not pick an index for it.
+
+    Used when a search walks the sort index: a filter index would make SQLite collect every
+    match and sort them, which is slow exactly when there are many matches.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _compile_plain(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _compile_unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
+
+
 def _filters(
-    query: SearchQuery, *, descendants: dict[str, list[str]], dialect: str
+    query: SearchQuery, *, descendants: dict[str, list[str]], dialect: str, walk: bool = False
 ) -> list[ColumnElement[bool]]:
+    """The structured filters, as conditions on `supplier`.
+
+    Two shapes of the same conditions. By default each link filter is an uncorrelated
+    `id IN (...)` set, answered from a covering index: best for collecting every match.
+    With `walk`, link filters are correlated EXISTS probes and no column filter uses an index,
+    so the database walks the sort index and stops after one page: best when matches are many.
+    """
     s = Supplier
-    conditions: list[ColumnElement[bool]] = [col(s.deleted_at).is_(None)]
-    # Each link filter is an uncorrelated `id IN (...)` set, answered from a covering index.
+    column = unindexed if walk else (lambda c: c)
+    conditions: list[ColumnElement[bool]] = [column(col(s.deleted_at)).is_(None)]
+
+    def linked(link: Any, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+        if walk:
+            return exists().where(col(link.supplier_id) == col(s.id), *where)
+        return col(s.id).in_(select(col(link.supplier_id)).where(*where))
+
     if query.supply_chains:
         link = SupplierSupplyChain
-        conditions.append(
-            col(s.id).in_(
-                select(link.supplier_id).where(col(link.supply_chain_code).in_(query.supply_chains))
-            )
-        )
+        conditions.append(linked(link, col(link.supply_chain_code).in_(query.supply_chains)))
     for code in query.capabilities:  # all of them, each with its descendants
         cap = SupplierCapability
-        conditions.append(
-            col(s.id).in_(
-                select(cap.supplier_id).where(col(cap.capability_code).in_(descendants[code]))
-            )
-        )
+        conditions.append(linked(cap, col(cap.capability_code).in_(descendants[code])))
     for standard in query.certifications:  # all of them, each valid on `valid_on`
-        cert = SupplierCertification
-        conditions.append(
-            col(s.id).in_(select(cert.supplier_id).where(*valid_certificate(query, standard)))
-        )
-    for values, column in (
+        conditions.append(linked(SupplierCertification, *valid_certificate(query, standard)))
+    for values, attribute in (
         (query.provinces, s.province),
         (query.size_classes, s.size_class),
         (query.tiers, s.tier),
     ):
         if values:
-            conditions.append(col(column).in_(values))
+            conditions.append(column(col(attribute)).in_(values))
     if query.min_employees is not None:
-        conditions.append(col(s.employees) >= query.min_employees)
+        conditions.append(column(col(s.employees)) >= query.min_employees)
     if query.max_employees is not None:
-        conditions.append(col(s.employees) <= query.max_employees)
+        conditions.append(column(col(s.employees)) <= query.max_employees)
     if query.verified is not None:
-        conditions.append(col(s.verified).is_(query.verified))
+        conditions.append(column(col(s.verified)).is_(query.verified))
     if query.updated_since is not None:
-        conditions.append(col(s.updated_at) >= query.updated_since)
+        conditions.append(column(col(s.updated_at)) >= query.updated_since)
     near = query.near
     if near is not None and near.radius_km is not None:
         # A bounding box first (indexable), then the exact great-circle distance.
         dlat = near.radius_km / KM_PER_DEGREE
-        conditions += [col(s.lat).between(near.lat - dlat, near.lat + dlat)]
+        conditions += [column(col(s.lat)).between(near.lat - dlat, near.lat + dlat)]
         cos_lat = max(0.01, abs(math.cos(math.radians(near.lat))))
         dlon = near.radius_km / (KM_PER_DEGREE * cos_lat)
         if dlon < 180:
-            conditions += [col(s.lon).between(near.lon - dlon, near.lon + dlon)]
+            conditions += [column(col(s.lon)).between(near.lon - dlon, near.lon + dlon)]
         conditions.append(distance_km(near.lat, near.lon, dialect) <= near.radius_km)
     return conditions
 
@@ -168,59 +201,47 @@ def _decode_key(query: SearchQuery, raw: Any) -> Any:
     return str(raw)
 
 
+def _cursor_position(query: SearchQuery) -> tuple[Any, int] | None:
+    """(sort key, id) after which the page starts; 422 for a cursor of another query."""
+    if query.cursor is None:
+        return None
+    payload = decode_cursor(query.cursor)
+    if payload.get("f") != _fingerprint(query) or not isinstance(payload.get("i"), int):
+        raise cursor_mismatch()
+    try:
+        return _decode_key(query, payload.get("k")), payload["i"]
+    except (TypeError, ValueError):
+        raise cursor_mismatch() from None
+
+
 def search_suppliers(
     *, session: Session, query: SearchQuery, caller: Caller, descendants: dict[str, list[str]]
 ) -> SearchPage:
     dialect = session.get_bind().dialect.name
-    conditions = _filters(query, descendants=descendants, dialect=dialect)
-    base: Select = select(col(Supplier.id)).select_from(Supplier)
-    counted = base  # the total and facets need the matching ids, not their ranks
-    rank: Any = literal(0.0)
-    if query.q:
-        matcher = matcher_for(dialect)
-        match = matcher.match(session=session, q=query.q, ranked=query.sort == "relevance")
-        base = base.join(match, match.c.id == Supplier.id)
-        rank = match.c.rank if query.sort == "relevance" else rank
-        hits = matcher.match(session=session, q=query.q, ranked=False)
-        counted = counted.join(hits, hits.c.id == Supplier.id)
-    distance: Any = cast(null(), Float)
-    if query.near is not None:
-        distance = distance_km(query.near.lat, query.near.lon, dialect)
-    key, descending = _sort(query, rank, distance)
+    position = _cursor_position(query)
+    matcher = matcher_for(dialect) if query.q else None
 
-    linked = bool(query.supply_chains or query.capabilities or query.certifications)
-    columns = [col(Supplier.id), key.label("sort_key"), distance.label("distance")]
-    # A narrowed search computes its whole match set anyway: count it in the same statement.
-    window_total = (linked or bool(query.q)) and not query.facets
-    if window_total:
-        columns.append(func.count().over().label("total"))
-    page_query = base.with_only_columns(*columns)
-    if linked:
-        # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
-        # matches early, which is slow whenever matches cluster away from the start.
-        filtered = (
-            select(col(Supplier.id)).where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
+    def count() -> Counts:
+        matching = select(col(Supplier.id)).select_from(Supplier)
+        if matcher is not None and query.q:
+            hits = matcher.match(session=session, q=query.q, ranked=False)
+            matching = matching.join(hits, hits.c.id == Supplier.id)
+        conditions = _filters(query, descendants=descendants, dialect=dialect)
+        return _counts(session=session, base=matching.where(*conditions), query=query)
+
+    total, facets = cached_counts(session=session, query_key=query.counts_key(), compute=count)
+    rows = (
+        _page(
+            session=session,
+            query=query,
+            matcher=matcher,
+            descendants=descendants,
+            position=position,
+            walk=total >= WALK_MIN_MATCHES and query.sort in ("name", "-updated_at"),
         )
-        page_query = page_query.join(filtered, filtered.c.id == Supplier.id)
-    else:
-        page_query = page_query.where(*conditions)
-    ident: Any = col(Supplier.id)
-    if window_total:  # keyset and order apply outside the window, which sees every match
-        inner = page_query.subquery("matches")
-        page_query = select(inner)
-        key, ident = inner.c.sort_key, inner.c.id
-    if query.cursor is not None:
-        payload = decode_cursor(query.cursor)
-        if payload.get("f") != _fingerprint(query) or not isinstance(payload.get("i"), int):
-            raise cursor_mismatch()
-        try:
-            value = _decode_key(query, payload.get("k"))
-        except (TypeError, ValueError):
-            raise cursor_mismatch() from None
-        page_query = page_query.where(_after(key, ident, descending, value, payload["i"]))
-    order = key.desc() if descending else key.asc()
-    rows = session.execute(page_query.order_by(order, ident.asc()).limit(query.limit + 1)).all()
-    total = rows[0].total if window_total and rows else None
+        if total
+        else []
+    )
 
     next_cursor = None
     if len(rows) > query.limit:
@@ -236,12 +257,53 @@ def search_suppliers(
         if query.near is not None and row.distance is not None:
             item.distance_km = round(row.distance, 3)
         items.append(item)
-
-    if total is None:
-        total, facets = _counts(session=session, base=counted.where(*conditions), query=query)
-    else:
-        facets = {}
     return SearchPage(items=items, total=total, next_cursor=next_cursor, facets=facets)
+
+
+def _page(
+    *,
+    session: Session,
+    query: SearchQuery,
+    matcher: TextMatcher | None,
+    descendants: dict[str, list[str]],
+    position: tuple[Any, int] | None,
+    walk: bool,
+) -> list[Any]:
+    """One page of (id, sort_key, distance) rows, plus one more row if there is a next page.
+
+    `walk` (many matches, an indexed sort): walk the sort index and probe each supplier until
+    the page is full. Otherwise collect the matches first, then sort them: with few matches,
+    walking the index could visit most suppliers before filling a page.
+    """
+    dialect = session.get_bind().dialect.name
+    page: Select = select(col(Supplier.id)).select_from(Supplier)
+    rank: Any = literal(0.0)
+    if matcher is not None and query.q:
+        ranked = query.sort == "relevance"
+        match = matcher.match(session=session, q=query.q, ranked=ranked)
+        page = page.join(match, match.c.id == Supplier.id)
+        rank = match.c.rank if ranked else rank
+    distance: Any = cast(null(), Float)
+    if query.near is not None:
+        distance = distance_km(query.near.lat, query.near.lon, dialect)
+    key, descending = _sort(query, rank, distance)
+    page = page.add_columns(key.label("sort_key"), distance.label("distance"))
+
+    conditions = _filters(query, descendants=descendants, dialect=dialect, walk=walk)
+    if not walk and (query.supply_chains or query.capabilities or query.certifications):
+        # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
+        # matches early, which is slow whenever matches are few or cluster away from the start.
+        filtered = (
+            select(col(Supplier.id)).where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
+        )
+        page = page.join(filtered, filtered.c.id == Supplier.id)
+    else:
+        page = page.where(*conditions)
+    if position is not None:
+        page = page.where(_after(key, col(Supplier.id), descending, *position))
+    order = key.desc() if descending else key.asc()
+    page = page.order_by(order, col(Supplier.id).asc()).limit(query.limit + 1)
+    return list(session.execute(page))
 
 
 # facet -> (link table's supplier_id, link table's code) for facets stored as link rows
@@ -258,9 +320,7 @@ _COLUMN_FACETS = {
 }
 
 
-def _counts(
-    *, session: Session, base: Select, query: SearchQuery
-) -> tuple[int, dict[str, dict[str, int]]]:
+def _counts(*, session: Session, base: Select, query: SearchQuery) -> Counts:
     """Exact total and facet counts over the matching set, in one statement."""
     if not query.facets:
         return session.execute(select(func.count()).select_from(base.subquery())).scalar_one(), {}

@@ -148,6 +148,14 @@ class Dataset:
         return {by_id[i] for i in ids}
 
 
+@pytest.fixture(params=["collect", "walk"])
+def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with both page plans: collect-then-sort and walk-the-sort-index."""
+    threshold = 0 if request.param == "walk" else 10**9
+    monkeypatch.setattr("app.search.service.WALK_MIN_MATCHES", threshold)
+    return request.param
+
+
 @pytest.fixture
 def dataset(client, admin) -> Dataset:
     ids, records = {}, {}

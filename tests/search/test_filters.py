@@ -7,6 +7,8 @@ import pytest
 from tests.search.conftest import CITIES, haversine_km
 
 API = "/api/v1/suppliers"
+# Every test here runs with both page plans (see the `plan` fixture).
+pytestmark = pytest.mark.usefixtures("plan")
 
 MECC, AERO, OPTICS, ELETTR, PAVESI = (
     "Meccanica Varesina",

@@ -9,6 +9,8 @@ from tests.factories import supplier_payload
 from tests.search.conftest import CITIES
 
 API = "/api/v1/suppliers"
+# Every test here runs with both page plans (see the `plan` fixture).
+pytestmark = pytest.mark.usefixtures("plan")
 
 SORTS = [
     {"sort": "name"},

@@ -1,0 +1,106 @@
+"""Cached totals and facet counts: fresh after every write, never poisoned by a rollback."""
+
+from datetime import date
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.auth.deps import Caller
+from app.db import alembic_config, build_engine
+from app.search.cache import count_cache, data_generation
+from app.search.schemas import SearchQuery
+from app.search.service import search_suppliers
+from app.suppliers.schemas import SupplierCreate
+from app.suppliers.service import create_supplier
+from tests.factories import supplier_payload
+
+API = "/api/v1/suppliers"
+FACETS = {"facets": "supply_chain,capability,certification,province,size_class,tier"}
+
+
+@pytest.fixture
+def supplier_id(client, admin) -> int:
+    body = supplier_payload(1, supply_chains=["space"], capabilities=["machining.turning"])
+    response = client.post(API, json=body, headers=admin)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE supplier SET name = 'Rinominata' WHERE id = :id",
+        "UPDATE supplier SET deleted_at = CURRENT_TIMESTAMP WHERE id = :id",
+        "INSERT INTO supplier_supply_chain (supplier_id, supply_chain_code) "
+        "VALUES (:id, 'rotary-wing')",
+        "DELETE FROM supplier_capability WHERE supplier_id = :id",
+        "INSERT INTO supplier_certification (supplier_id, standard_code, status, verification) "
+        "VALUES (:id, 'iso-9001', 'active', 'self-declared')",
+        "DELETE FROM supplier WHERE id = :id",
+    ],
+)
+def test_every_supplier_write_changes_the_generation(session, supplier_id, statement):
+    before = data_generation(session)
+    session.execute(text(statement), {"id": supplier_id})
+    assert data_generation(session) not in (None, before)
+
+
+def test_reading_does_not_change_the_generation(client, session, supplier_id):
+    before = data_generation(session)
+    assert client.get(API, params=FACETS).status_code == 200
+    assert client.get(f"{API}/{supplier_id}").status_code == 200
+    assert data_generation(session) == before
+
+
+def test_counts_are_reused_until_the_data_changes(client, admin, supplier_id):
+    cache = count_cache()
+    assert cache is not None
+    first = client.get(API, params=FACETS).json()
+    hits = cache.hits
+    again = client.get(API, params={**FACETS, "limit": 1}).json()
+    assert cache.hits == hits + 1
+    assert (again["total"], again["facets"]) == (first["total"], first["facets"])
+
+    body = supplier_payload(2, supply_chains=["space"], address={"province": "BG"})
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    after = client.get(API, params=FACETS).json()
+    assert after["total"] == first["total"] + 1
+    assert after["facets"]["supply_chain"]["space"] == first["facets"]["supply_chain"]["space"] + 1
+    assert after["facets"]["province"]["BG"] == first["facets"]["province"].get("BG", 0) + 1
+
+    assert client.delete(f"{API}/{supplier_id}", headers=admin).status_code == 204
+    assert client.get(API, params=FACETS).json()["total"] == first["total"]
+
+
+def _provinces(session: Session) -> dict[str, int]:
+    query = SearchQuery(valid_on=date.today(), sort="name", limit=1, facets=("province",))
+    page = search_suppliers(session=session, query=query, caller=Caller(), descendants={})
+    return page.facets["province"]
+
+
+def test_a_rolled_back_write_never_poisons_the_cache(fresh_db_url):
+    # Two transactions doing the same statements: a counter would give the second one the
+    # rolled-back first one's number, and so its cached counts. Random tokens are never reused.
+    command.upgrade(alembic_config(fresh_db_url), "head")
+    engine = build_engine(fresh_db_url)
+    try:
+        with Session(engine) as db:
+            assert _provinces(db) == {}
+        with Session(engine) as db:
+            create_supplier(
+                session=db, data=SupplierCreate(**supplier_payload(1, address={"province": "BG"}))
+            )
+            db.flush()
+            assert _provinces(db) == {"BG": 1}  # counted, and cached, in the doomed transaction
+            db.rollback()
+        with Session(engine) as db:
+            create_supplier(
+                session=db, data=SupplierCreate(**supplier_payload(2, address={"province": "VA"}))
+            )
+            db.commit()
+        with Session(engine) as db:
+            assert _provinces(db) == {"VA": 1}
+    finally:
+        engine.dispose()
