@@ -8,6 +8,7 @@ requested facet over a materialized set of matching ids (cached until the data c
 
 import hashlib
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +48,8 @@ from app.suppliers.service import public_records
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
-NO_DISTANCE = 1.0e9  # sort key of suppliers without coordinates: last
+HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
+NO_DISTANCE = 2.0  # sort key of suppliers without coordinates: last (haversines are <= 1)
 # From this many matches on, a search sorted by name or date walks the sort index (see _page).
 WALK_MIN_MATCHES = 1000
 
@@ -72,16 +74,37 @@ def valid_certificate(query: SearchQuery, standard: str | None = None) -> list[C
     return conditions
 
 
-def distance_km(lat: float, lon: float, dialect: str) -> ColumnElement[float]:
-    """Haversine great-circle distance from (lat, lon) to each supplier, in SQL."""
+def haversine_term(lat: float, lon: float) -> ColumnElement[float]:
+    """The haversine of each supplier's central angle from (lat, lon), in SQL.
+
+    It grows with the great-circle distance, so filters and sorts use it as it is: no asin,
+    no square root, constants folded in Python. Kilometres are computed for the page only.
+    """
     s = Supplier
-    half_dlat = func.radians(col(s.lat) - lat) / 2
-    half_dlon = func.radians(col(s.lon) - lon) / 2
-    a = func.power(func.sin(half_dlat), 2) + func.cos(func.radians(lat)) * func.cos(
-        func.radians(col(s.lat))
-    ) * func.power(func.sin(half_dlon), 2)
-    clamp = func.least if dialect == "postgresql" else func.min  # SQLite: scalar min()
-    return (2 * EARTH_RADIUS_KM * func.asin(func.sqrt(clamp(1.0, a)))).cast(Float)
+    half_radian = math.pi / 360
+    cos_lat = math.cos(math.radians(lat))
+    return func.power(func.sin((col(s.lat) - lat) * half_radian), 2) + cos_lat * func.cos(
+        col(s.lat) * (2 * half_radian)
+    ) * func.power(func.sin((col(s.lon) - lon) * half_radian), 2)
+
+
+def haversine_bound(radius_km: float) -> float:
+    """The haversine term of a great-circle distance of `radius_km`."""
+    return math.sin(min(math.pi / 2, radius_km / (2 * EARTH_RADIUS_KM))) ** 2
+
+
+def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return great_circle_km_of(h)
+
+
+def great_circle_km_of(haversine: float) -> float:
+    """Kilometres of a haversine term (sort keys of suppliers without coordinates: beyond)."""
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, haversine))))
 
 
 class unindexed(FunctionElement):
@@ -109,7 +132,7 @@ def _compile_unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
 
 
 def _filters(
-    query: SearchQuery, *, descendants: dict[str, list[str]], dialect: str, walk: bool = False
+    query: SearchQuery, *, descendants: dict[str, list[str]], walk: bool = False
 ) -> list[ColumnElement[bool]]:
     """The structured filters, as conditions on `supplier`.
 
@@ -152,18 +175,27 @@ def _filters(
         conditions.append(column(col(s.updated_at)) >= query.updated_since)
     near = query.near
     if near is not None and near.radius_km is not None:
-        # A bounding box first (indexable), then the exact great-circle distance.
-        dlat = near.radius_km / KM_PER_DEGREE
-        conditions += [column(col(s.lat)).between(near.lat - dlat, near.lat + dlat)]
-        cos_lat = max(0.01, abs(math.cos(math.radians(near.lat))))
-        dlon = near.radius_km / (KM_PER_DEGREE * cos_lat)
-        if dlon < 180:
-            conditions += [column(col(s.lon)).between(near.lon - dlon, near.lon + dlon)]
-        conditions.append(distance_km(near.lat, near.lon, dialect) <= near.radius_km)
+        conditions += _within(near.lat, near.lon, near.radius_km, column)
+    return conditions
+
+
+def _within(
+    lat: float, lon: float, radius_km: float, column: Callable[[Any], Any] = lambda c: c
+) -> list[ColumnElement[bool]]:
+    """Suppliers within `radius_km` of (lat, lon): a bounding box (indexable), then the exact
+    great-circle distance."""
+    s = Supplier
+    dlat = radius_km / KM_PER_DEGREE
+    conditions = [column(col(s.lat)).between(lat - dlat, lat + dlat)]
+    dlon = radius_km / (KM_PER_DEGREE * max(0.01, abs(math.cos(math.radians(lat)))))
+    if dlon < 180:
+        conditions.append(column(col(s.lon)).between(lon - dlon, lon + dlon))
+    conditions.append(haversine_term(lat, lon) <= haversine_bound(radius_km))
     return conditions
 
 
 def _sort(query: SearchQuery, rank: Any, distance: Any) -> tuple[Any, bool]:
+    # `distance` is the haversine term, which orders suppliers as kilometres would.
     """(sort key expression, descending) for the requested order; `id` breaks ties."""
     if query.sort == "relevance":
         return rank, True
@@ -226,7 +258,7 @@ def search_suppliers(
         if matcher is not None and query.q:
             hits = matcher.match(session=session, q=query.q, ranked=False)
             matching = matching.join(hits, hits.c.id == Supplier.id)
-        conditions = _filters(query, descendants=descendants, dialect=dialect)
+        conditions = _filters(query, descendants=descendants)
         return _counts(session=session, base=matching.where(*conditions), query=query)
 
     total, facets = cached_counts(session=session, query_key=query.counts_key(), compute=count)
@@ -238,6 +270,7 @@ def search_suppliers(
             descendants=descendants,
             position=position,
             walk=total >= WALK_MIN_MATCHES and query.sort in ("name", "-updated_at"),
+            total=total,
         )
         if total
         else []
@@ -254,8 +287,9 @@ def search_suppliers(
     items = []
     for row in rows:
         item = SearchItem(**records[row.id].__dict__)
-        if query.near is not None and row.distance is not None:
-            item.distance_km = round(row.distance, 3)
+        if query.near is not None and item.location is not None:
+            here = (item.location.lat, item.location.lon)
+            item.distance_km = round(great_circle_km((query.near.lat, query.near.lon), here), 3)
         items.append(item)
     return SearchPage(items=items, total=total, next_cursor=next_cursor, facets=facets)
 
@@ -268,14 +302,14 @@ def _page(
     descendants: dict[str, list[str]],
     position: tuple[Any, int] | None,
     walk: bool,
+    total: int,
 ) -> list[Any]:
-    """One page of (id, sort_key, distance) rows, plus one more row if there is a next page.
+    """One page of (id, sort_key) rows, plus one more row if there is a next page.
 
     `walk` (many matches, an indexed sort): walk the sort index and probe each supplier until
     the page is full. Otherwise collect the matches first, then sort them: with few matches,
     walking the index could visit most suppliers before filling a page.
     """
-    dialect = session.get_bind().dialect.name
     page: Select = select(col(Supplier.id)).select_from(Supplier)
     rank: Any = literal(0.0)
     if matcher is not None and query.q:
@@ -285,11 +319,11 @@ def _page(
         rank = match.c.rank if ranked else rank
     distance: Any = cast(null(), Float)
     if query.near is not None:
-        distance = distance_km(query.near.lat, query.near.lon, dialect)
+        distance = haversine_term(query.near.lat, query.near.lon)
     key, descending = _sort(query, rank, distance)
-    page = page.add_columns(key.label("sort_key"), distance.label("distance"))
+    page = page.add_columns(key.label("sort_key"))
 
-    conditions = _filters(query, descendants=descendants, dialect=dialect, walk=walk)
+    conditions = _filters(query, descendants=descendants, walk=walk)
     if not walk and (query.supply_chains or query.capabilities or query.certifications):
         # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
         # matches early, which is slow whenever matches are few or cluster away from the start.
@@ -303,6 +337,20 @@ def _page(
         page = page.where(_after(key, col(Supplier.id), descending, *position))
     order = key.desc() if descending else key.asc()
     page = page.order_by(order, col(Supplier.id).asc()).limit(query.limit + 1)
+    near = query.near
+    if query.sort == "distance" and near is not None and total >= WALK_MIN_MATCHES:
+        # Nearest first: try a small circle around the page's start, where the page is
+        # expected to fit, and widen it until the page is full. A full page from a circle is
+        # exactly the page of the whole search, and the bounding box of a small circle lets
+        # the (lat, lon) index skip the distant suppliers.
+        full = near.radius_km or HALF_CIRCUMFERENCE_KM
+        start = great_circle_km_of(position[0]) if position is not None else 0.0
+        step = full * math.sqrt(min(1.0, 4 * (query.limit + 1) / total))
+        while start + step < full:
+            rows = list(session.execute(page.where(*_within(near.lat, near.lon, start + step))))
+            if len(rows) > query.limit:
+                return rows
+            step *= 2
     return list(session.execute(page))
 
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import snowballstemmer
 from rapidfuzz import fuzz
-from sqlalchemy import Float, Integer, Subquery, column, text
+from sqlalchemy import CTE, Float, Integer, Subquery, bindparam, column, text
 from sqlmodel import Session
 
 EXACT_NAME_BONUS = 1000.0
@@ -30,7 +30,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 class TextMatcher(Protocol):
-    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery:
+    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery | CTE:
         """(id, rank) of matching suppliers; with ranked=False just the ids, cheaper."""
         ...
 
@@ -74,9 +74,12 @@ class PostgresMatcher:
         """
     ).columns(column("id", Integer))
 
-    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery:
+    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery | CTE:
         if ranked:
-            return self._RANKED.bindparams(q=q, bonus=EXACT_NAME_BONUS).subquery("text_match")
+            # Ranked once, up front: as a subquery, the planner may re-run it per parallel
+            # worker or under a nested loop.
+            ranked_match = self._RANKED.bindparams(q=q, bonus=EXACT_NAME_BONUS)
+            return ranked_match.cte("text_match").prefix_with("MATERIALIZED")
         return self._UNRANKED.bindparams(q=q).subquery("text_match")
 
 
@@ -145,8 +148,9 @@ def _trigrams(value: str) -> list[str]:
 class SqliteMatcher:
     FUZZY_CANDIDATES = 200
     FUZZY_MIN_SCORE = 80.0
+    RARE_GRAMS = 7
 
-    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery:
+    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery | CTE:
         positive, excluded = fts5_query(q)
         parts: list[str] = []
         params: dict[str, object] = {}
@@ -183,6 +187,24 @@ class SqliteMatcher:
     def __init__(self) -> None:
         self._scored: dict[str, list[tuple[int, float]]] = {}
 
+    def _rarest(self, *, session: Session, grams: list[str]) -> list[str]:
+        """The needle's trigrams that occur in names, rarest first, at most RARE_GRAMS.
+
+        Any RARE_GRAMS distinct trigrams still find a name two edits away (an edit breaks at
+        most three trigrams), and the rare ones carry nearly all of the bm25 ranking, while
+        common ones ("ing", "ria") would make the index visit most suppliers.
+        """
+        frequency = dict(
+            session.execute(
+                text(
+                    "SELECT term, doc FROM supplier_name_trgm_vocab WHERE term IN :grams"
+                ).bindparams(bindparam("grams", expanding=True)),
+                {"grams": grams},
+            ).all()
+        )
+        present = sorted((g for g in grams if frequency.get(g)), key=lambda g: (frequency[g], g))
+        return present[: self.RARE_GRAMS]
+
     def _names(self, *, session: Session, q: str) -> list[tuple[int, float]]:
         """Suppliers whose name equals `q` or is within a typo of it, with a rank bonus."""
         if q not in self._scored:
@@ -193,6 +215,9 @@ class SqliteMatcher:
         needle = " ".join(_WORD.findall(fold(q)))
         grams = _trigrams(needle)
         if len(needle) < 4 or not grams:
+            return []
+        grams = self._rarest(session=session, grams=grams)
+        if not grams:
             return []
         candidates = session.execute(
             text(

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tests.factories import supplier_payload
-from tests.search.conftest import CITIES
+from tests.search.conftest import CITIES, haversine_km
 
 API = "/api/v1/suppliers"
 # Every test here runs with both page plans (see the `plan` fixture).
@@ -75,6 +75,28 @@ def test_paging_is_exactly_once_while_records_change(client, dataset, admin, par
     if params["sort"] != "-updated_at":
         unchanged = original
     assert unchanged <= set(visited)
+
+
+def test_distance_pages_match_the_full_order_when_matches_cluster(client, admin):
+    # Five suppliers in Milan, twenty-five in Sicily: the first pages fit in a small circle
+    # around Milan, a later one must widen it, the last falls back to the whole radius.
+    milano = CITIES["Milano"]
+    spots = [(milano[0] + 0.01 * i, milano[1]) for i in range(5)]
+    spots += [(36.5 + 0.1 * i, 14.0 + 0.05 * i) for i in range(25)]
+    distance = {}
+    for n, (lat, lon) in enumerate(spots):
+        body = supplier_payload(300 + n, name=f"Geo {n}", location={"lat": lat, "lon": lon})
+        response = client.post(API, json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        distance[response.json()["id"]] = haversine_km(milano, (lat, lon))
+    radius = sorted(distance.values())[5 + 12]  # halfway through Sicily
+    expected = sorted((d, i) for i, d in distance.items() if d <= radius)
+    assert 5 < len(expected) < len(spots)  # the radius cuts through Sicily
+    params = {"near": "{},{}".format(*milano), "radius_km": radius, "sort": "distance"}
+    for limit in (2, 4):
+        seen, total = walk(client, params, limit=limit)
+        assert seen == [i for _, i in expected]
+        assert total == len(expected)
 
 
 def test_cursor_is_tamper_evident_and_bound_to_its_query(client, dataset):
