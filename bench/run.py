@@ -2,7 +2,10 @@
 
 Each query runs through the whole HTTP stack in-process (routing, validation, SQL,
 serialisation). Prints p50/p95 per query and database, the seeding time, and the p95 of the
-whole mix. Usage: python bench/run.py [--suppliers N] [--repeat R] [--backend sqlite|postgresql]
+whole mix, twice: "warm" as a worker answers a query asked before since the last write (totals
+and facets come from the count cache, the page is computed), and "cold" with the count cache
+emptied before every run (the first time anyone asks, or right after a write).
+Usage: python bench/run.py [--suppliers N] [--repeat R] [--backend sqlite|postgresql]
 Environment: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench).
 """
 
@@ -27,6 +30,7 @@ from alembic import command  # noqa: E402
 from app.db import alembic_config, build_engine, get_session  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import app  # noqa: E402
+from app.search.cache import count_cache  # noqa: E402
 
 PG_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench"
@@ -142,7 +146,10 @@ def client_for(engine: Engine) -> Iterator[TestClient]:
         app.dependency_overrides.clear()
 
 
-def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, dict[str, list[float]]]:
+Timings = dict[str, dict[str, list[float]]]  # mode (warm, cold) -> query -> samples
+
+
+def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, Timings]:
     url = fresh_database(backend)
     command.upgrade(alembic_config(url), "head")
     engine = build_engine(url)
@@ -153,17 +160,22 @@ def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, dict[
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if backend == "postgresql" else "ANALYZE"))
     print(f"{backend}: seeded {summary.suppliers} suppliers in {seeding:.1f} s", flush=True)
-    timings: dict[str, list[float]] = {}
+    cache = count_cache()
+    assert cache is not None, "the bench expects the count cache on (SEARCH_COUNT_CACHE_SIZE)"
+    timings: Timings = {"warm": {}, "cold": {}}
     for client in client_for(engine):
         mix = queries(client, engine)
         for name, run in mix.items():
             run(client)  # warm-up
-            samples = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                run(client)
-                samples.append((time.perf_counter() - t0) * 1000)
-            timings[name] = samples
+            for mode in ("warm", "cold"):
+                samples = []
+                for _ in range(repeat):
+                    if mode == "cold":
+                        cache.clear()
+                    t0 = time.perf_counter()
+                    run(client)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                timings[mode][name] = samples
     engine.dispose()
     return seeding, timings
 
@@ -176,32 +188,35 @@ def pct(samples: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suppliers", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgresql"]
     results = {b: run_backend(b, args.suppliers, args.repeat) for b in backends}
 
-    names = list(next(iter(results.values()))[1])
+    names = list(next(iter(results.values()))[1]["warm"])
     width = max(len(n) for n in names) + 2
-    header = f"{'query':<{width}}" + "".join(f"{b + ' p50':>16}{b + ' p95':>16}" for b in backends)
+    columns = [(b, mode) for b in backends for mode in ("warm", "cold")]
+    header = f"{'query':<{width}}" + "".join(
+        f"{f'{b} {mode} p50':>20}{f'{b} {mode} p95':>20}" for b, mode in columns
+    )
     print()
-    print(f"{args.suppliers} suppliers, {args.repeat} runs per query (ms)")
+    print(f"{args.suppliers} suppliers, {args.repeat} runs per query and mode (ms)")
     print(header)
     print("-" * len(header))
     for name in names:
         row = f"{name:<{width}}"
-        for b in backends:
-            samples = results[b][1][name]
-            row += f"{statistics.median(samples):>16.1f}{pct(samples, 0.95):>16.1f}"
+        for b, mode in columns:
+            samples = results[b][1][mode][name]
+            row += f"{statistics.median(samples):>20.1f}{pct(samples, 0.95):>20.1f}"
         print(row)
     print("-" * len(header))
     row = f"{'whole mix':<{width}}"
-    for b in backends:
-        pooled = [s for samples in results[b][1].values() for s in samples]
-        row += f"{statistics.median(pooled):>16.1f}{pct(pooled, 0.95):>16.1f}"
+    for b, mode in columns:
+        pooled = [s for samples in results[b][1][mode].values() for s in samples]
+        row += f"{statistics.median(pooled):>20.1f}{pct(pooled, 0.95):>20.1f}"
     print(row)
-    print(f"{'seeding (s)':<{width}}" + "".join(f"{results[b][0]:>32.1f}" for b in backends))
+    print(f"{'seeding (s)':<{width}}" + "".join(f"{results[b][0]:>80.1f}" for b in backends))
 
 
 if __name__ == "__main__":
