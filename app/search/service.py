@@ -195,8 +195,8 @@ def _within(
 
 
 def _sort(query: SearchQuery, rank: Any, distance: Any) -> tuple[Any, bool]:
-    # `distance` is the haversine term, which orders suppliers as kilometres would.
     """(sort key expression, descending) for the requested order; `id` breaks ties."""
+    # `distance` is the haversine term, which orders suppliers as kilometres would.
     if query.sort == "relevance":
         return rank, True
     if query.sort == "-updated_at":
@@ -217,8 +217,13 @@ def _key_type(value: Any) -> Any:
     return Float() if isinstance(value, float) else String() if isinstance(value, str) else None
 
 
+# Bumped when the meaning of cursor sort keys changes (2: distance keys are haversine terms),
+# so a cursor from an older release is a clear 422 instead of a wrong page.
+CURSOR_FORMAT = 2
+
+
 def _fingerprint(query: SearchQuery) -> str:
-    return hashlib.sha256(query.fingerprint().encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{CURSOR_FORMAT}|{query.fingerprint()}".encode()).hexdigest()[:16]
 
 
 def _encode_key(value: Any) -> Any:
