@@ -50,15 +50,16 @@ class SearchQuery:
     cursor: str | None = None
     facets: tuple[FacetName, ...] = field(default=())
 
+    def _fields(self, *skip: str) -> tuple:
+        return tuple(sorted((k, v) for k, v in self.__dict__.items() if k not in skip))
+
     def fingerprint(self) -> str:
         """Identifies the result set and order, so a cursor cannot be replayed elsewhere."""
-        parts = {k: v for k, v in self.__dict__.items() if k not in ("limit", "cursor", "facets")}
-        return repr(sorted(parts.items()))
+        return repr(list(self._fields("limit", "cursor", "facets")))
 
     def counts_key(self) -> tuple:
         """Identifies the total and facet counts: the result set and the requested facets."""
-        skip = ("limit", "cursor", "sort")
-        return tuple(sorted((k, v) for k, v in self.__dict__.items() if k not in skip))
+        return self._fields("limit", "cursor", "sort")
 
 
 class SearchItem(SupplierPublic):

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from app.search.schemas import FACETS
 from tests.factories import supplier_payload
 from tests.search.conftest import CITIES, haversine_km
 
@@ -119,17 +120,7 @@ def test_cursor_is_tamper_evident_and_bound_to_its_query(client, dataset):
 
 
 def _expected_facets(records, valid_on: date) -> dict[str, Counter]:
-    expected = {
-        name: Counter()
-        for name in (
-            "supply_chain",
-            "capability",
-            "certification",
-            "province",
-            "size_class",
-            "tier",
-        )
-    }
+    expected = {name: Counter() for name in FACETS}
     for record in records:
         expected["supply_chain"].update(record["supply_chains"])
         expected["capability"].update(record["capabilities"])
