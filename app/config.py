@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         description="Search totals and facet counts kept per worker until the data changes "
         "(entries); 0 turns the cache off.",
     )
+    search_ranking_cache_size: int = Field(
+        default=256,
+        ge=0,
+        description="Heads of relevance rankings (first 200 rows each) kept per worker until "
+        "the data changes (entries); 0 turns the cache off.",
+    )
 
 
 @lru_cache

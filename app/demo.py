@@ -1696,7 +1696,8 @@ def _write_in_one_transaction(conn: Connection, *, batches: Iterator[_Batch], fi
         )
         conn.exec_driver_sql(
             f'INSERT INTO "{name}"(rowid, {columns}) '
-            f"SELECT id, {columns} FROM supplier WHERE id >= ?",
+            # Live suppliers only, as the deferred triggers do (revision 0005).
+            f"SELECT id, {columns} FROM supplier WHERE id >= ? AND deleted_at IS NULL",
             (first_id,),
         )
     for sql in triggers:

@@ -2,9 +2,10 @@
 
 Each query runs through the whole HTTP stack in-process (routing, validation, SQL,
 serialisation). Prints p50/p95 per query and database, the seeding time, and the p95 of the
-whole mix, twice: "warm" as a worker answers a query asked before since the last write (totals
-and facets come from the count cache, the page is computed), and "cold" with the count cache
-emptied before every run (the first time anyone asks, or right after a write).
+whole mix, twice: "warm" as a worker answers a query asked before since the last write (totals,
+facets and the head of a relevance ranking come from the search caches; other pages are
+computed), and "cold" with the caches emptied before every run (the first time anyone asks, or
+right after a write).
 Usage: python bench/run.py [--suppliers N] [--repeat R] [--backend sqlite|postgresql]
 Environment: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench).
 """
@@ -30,7 +31,7 @@ from alembic import command  # noqa: E402
 from app.db import alembic_config, build_engine, get_session  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import app  # noqa: E402
-from app.search.cache import count_cache  # noqa: E402
+from app.search.cache import clear_caches, count_cache, ranking_cache  # noqa: E402
 
 PG_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench"
@@ -160,8 +161,7 @@ def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, Timin
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if backend == "postgresql" else "ANALYZE"))
     print(f"{backend}: seeded {summary.suppliers} suppliers in {seeding:.1f} s", flush=True)
-    cache = count_cache()
-    assert cache is not None, "the bench expects the count cache on (SEARCH_COUNT_CACHE_SIZE)"
+    assert count_cache() and ranking_cache(), "the bench expects the search caches on"
     timings: Timings = {"warm": {}, "cold": {}}
     for client in client_for(engine):
         mix = queries(client, engine)
@@ -171,7 +171,7 @@ def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, Timin
                 samples = []
                 for _ in range(repeat):
                     if mode == "cold":
-                        cache.clear()
+                        clear_caches()
                     t0 = time.perf_counter()
                     run(client)
                     samples.append((time.perf_counter() - t0) * 1000)

@@ -12,8 +12,9 @@ from app.db import build_engine
 target_metadata = app.models.metadata
 config = context.config
 
-# Search structures are database-specific raw DDL (see revision 0002); the models do not
-# describe them, so autogenerate and `alembic check` must not see them.
+# Search structures are database-specific raw DDL (see revisions 0002 and 0005); the models do
+# not describe them, so autogenerate and `alembic check` must not see them.
+SPECIFIC_TABLES = ("supplier_fts", "supplier_name_trgm", "supplier_search")
 DATABASE_SPECIFIC = frozenset(
     {
         "search_vector",
@@ -30,7 +31,7 @@ warnings.filterwarnings("ignore", message="Skipped unsupported reflection of exp
 
 
 def include_name(name: str | None, type_: str, _parents: dict) -> bool:
-    if type_ == "table" and name and name.startswith(("supplier_fts", "supplier_name_trgm")):
+    if type_ == "table" and name and name.startswith(SPECIFIC_TABLES):
         return False
     return name not in DATABASE_SPECIFIC
 

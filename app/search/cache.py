@@ -1,18 +1,25 @@
-"""Exact totals and facet counts, cached per worker until the data changes.
+"""Work proportional to the number of matches, cached per worker until the data changes.
 
-Counting a broad result set (facets over most of 100,000 suppliers) is the expensive part of
-a search, and the same counts are asked for again and again: every page of one search, the
-unfiltered landing page of every frontend. They are cached in-process, keyed by the database,
-the query and the data generation token (`app.search.models.DataGeneration`), which triggers
-change in the same transaction as every supplier write. So a hit is always as fresh as the
-token read at the start of the request: no time-to-live, no explicit invalidation, and each
-worker of a scaled-out deployment stays correct on its own.
+Two things in a search cost time in proportion to how many suppliers match, and no index can
+bound them: exact totals and facet counts (over most of 100,000 suppliers for a broad search),
+and relevance ranking (every text match is scored before the best twenty are known). Both are
+asked for again and again: every page of one search, the landing page of every frontend, the
+same popular words. So both are cached in-process, keyed by the database, the query and the
+data generation token (`app.search.models.DataGeneration`), which triggers change in the same
+transaction as every supplier write. A hit is always as fresh as the token read at the start
+of the request: no time-to-live, no explicit invalidation, and each worker of a scaled-out
+deployment stays correct on its own.
+
+- counts: (total, facets) per query.
+- rankings: the first `RANKING_WINDOW` (id, rank) rows of a relevance-sorted search, from
+  which the first pages are cut (Solr's query result window, in the same spirit).
 """
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import lru_cache
 from threading import Lock
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -21,19 +28,22 @@ from app.config import get_settings
 from app.search.models import DataGeneration
 
 Counts = tuple[int, dict[str, dict[str, int]]]
+# The head of a relevance ranking: (id, rank) rows in page order, and whether that is all.
+Ranking = tuple[list[tuple[int, float]], bool]
+V = TypeVar("V")
 
 
-class CountCache:
-    """A bounded, thread-safe LRU of search counts."""
+class GenerationCache(Generic[V]):
+    """A bounded, thread-safe LRU; keys carry the data generation, so entries never go stale."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, Counts] = OrderedDict()
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = Lock()
         self.hits = 0
         self.misses = 0
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], Counts]) -> Counts:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -53,9 +63,21 @@ class CountCache:
 
 
 @lru_cache
-def count_cache() -> CountCache | None:
+def count_cache() -> GenerationCache[Counts] | None:
     size = get_settings().search_count_cache_size
-    return CountCache(size) if size > 0 else None
+    return GenerationCache(size) if size > 0 else None
+
+
+@lru_cache
+def ranking_cache() -> GenerationCache[Ranking] | None:
+    size = get_settings().search_ranking_cache_size
+    return GenerationCache(size) if size > 0 else None
+
+
+def clear_caches() -> None:
+    for cache in (count_cache(), ranking_cache()):
+        if cache is not None:
+            cache.clear()
 
 
 def data_generation(session: Session) -> int | None:
@@ -65,11 +87,14 @@ def data_generation(session: Session) -> int | None:
     ).scalar_one_or_none()
 
 
-def cached_counts(
-    *, session: Session, query_key: Hashable, compute: Callable[[], Counts]
-) -> Counts:
+def cached(
+    cache: GenerationCache[Any] | None,
+    *,
+    session: Session,
+    query_key: Hashable,
+    compute: Callable[[], V],
+) -> V:
     """`compute()`, or its cached result for the same database, data generation and query."""
-    cache = count_cache()
     token = data_generation(session) if cache is not None else None
     if cache is None or token is None:
         return compute()

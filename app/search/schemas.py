@@ -61,6 +61,10 @@ class SearchQuery:
         """Identifies the total and facet counts: the result set and the requested facets."""
         return self._fields("limit", "cursor", "sort")
 
+    def ranking_key(self) -> tuple:
+        """Identifies the result set in its order: what the cached head of a ranking holds."""
+        return self._fields("limit", "cursor", "facets")
+
 
 class SearchItem(SupplierPublic):
     distance_km: float | None = Field(

@@ -8,9 +8,10 @@ requested facet over a materialized set of matching ids (cached until the data c
 
 import hashlib
 import math
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -33,7 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from app.auth.deps import Caller
-from app.search.cache import Counts, cached_counts
+from app.search.cache import Counts, Ranking, cached, count_cache, ranking_cache
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.schemas import SearchItem, SearchPage, SearchQuery
 from app.search.text import TextMatcher, matcher_for
@@ -52,6 +53,8 @@ HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 NO_DISTANCE = 2.0  # sort key of suppliers without coordinates: last (haversines are <= 1)
 # From this many matches on, a search sorted by name or date walks the sort index (see _page).
 WALK_MIN_MATCHES = 1000
+# Rows of a relevance ranking computed (and cached) at once: the first pages of a search.
+RANKING_WINDOW = 200
 
 
 def valid_certificate(query: SearchQuery, standard: str | None = None) -> list[ColumnElement[bool]]:
@@ -143,6 +146,7 @@ def _filters(
     """
     s = Supplier
     column = unindexed if walk else (lambda c: c)
+    # Liveness first and always; `_text_alone` relies on it being the only one without filters.
     conditions: list[ColumnElement[bool]] = [column(col(s.deleted_at)).is_(None)]
 
     def linked(link: Any, *where: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -177,6 +181,11 @@ def _filters(
     if near is not None and near.radius_km is not None:
         conditions += _within(near.lat, near.lon, near.radius_km, column)
     return conditions
+
+
+def _text_alone(conditions: list[ColumnElement[bool]]) -> bool:
+    """True when the text match is the whole search: `_filters` gave only liveness."""
+    return len(conditions) == 1
 
 
 def _within(
@@ -259,27 +268,31 @@ def search_suppliers(
     matcher = matcher_for(dialect) if query.q else None
 
     def count() -> Counts:
+        conditions = _filters(query, descendants=descendants)
         matching = select(col(Supplier.id)).select_from(Supplier)
         if matcher is not None and query.q:
             hits = matcher.match(session=session, q=query.q, ranked=False)
+            if _text_alone(conditions) and not any(f in _COLUMN_FACETS for f in query.facets):
+                base = select(hits.c.id.label("id"))  # the match holds live suppliers only
+                return _counts(session=session, base=base, query=query)
             matching = matching.join(hits, hits.c.id == Supplier.id)
-        conditions = _filters(query, descendants=descendants)
         return _counts(session=session, base=matching.where(*conditions), query=query)
 
-    total, facets = cached_counts(session=session, query_key=query.counts_key(), compute=count)
-    rows = (
-        _page(
-            session=session,
-            query=query,
-            matcher=matcher,
-            descendants=descendants,
-            position=position,
-            walk=total >= WALK_MIN_MATCHES and query.sort in ("name", "-updated_at"),
-            total=total,
-        )
-        if total
-        else []
-    )
+    key = query.counts_key()
+    total, facets = cached(count_cache(), session=session, query_key=key, compute=count)
+    page = {
+        "session": session,
+        "query": query,
+        "matcher": matcher,
+        "descendants": descendants,
+        "total": total,
+    }
+    rows: list[Any] = []
+    if total and query.sort == "relevance":
+        rows = _ranked_page(position=position, **page)
+    elif total:
+        walk = total >= WALK_MIN_MATCHES and query.sort in ("name", "-updated_at")
+        rows = _page(position=position, walk=walk, **page)
 
     next_cursor = None
     if len(rows) > query.limit:
@@ -299,6 +312,37 @@ def search_suppliers(
     return SearchPage(items=items, total=total, next_cursor=next_cursor, facets=facets)
 
 
+class PageRow(NamedTuple):
+    id: int
+    sort_key: Any
+
+
+def _ranked_page(*, position: tuple[Any, int] | None, **page: Any) -> list[Any]:
+    """A relevance page, cut from the cached head of the ranking when it lies within it.
+
+    Ranking scores every match before the best are known, so the first RANKING_WINDOW rows
+    are computed at once and cached per data generation; later pages run `_page` as usual.
+    """
+    query: SearchQuery = page["query"]
+
+    def head() -> Ranking:
+        rows = _page(position=None, walk=False, size=RANKING_WINDOW, **page)
+        ranking = [(row.id, row.sort_key) for row in rows[:RANKING_WINDOW]]
+        return ranking, len(rows) <= RANKING_WINDOW
+
+    ranking, complete = cached(
+        ranking_cache(), session=page["session"], query_key=query.ranking_key(), compute=head
+    )
+    start = 0
+    if position is not None:  # first row after (rank, id) in the order rank desc, id asc
+        rank, last_id = position
+        start = bisect_right(ranking, (-rank, last_id), key=lambda row: (-row[1], row[0]))
+    rows = ranking[start : start + query.limit + 1]
+    if len(rows) > query.limit or complete:
+        return [PageRow(*row) for row in rows]
+    return _page(position=position, walk=False, **page)
+
+
 def _page(
     *,
     session: Session,
@@ -308,18 +352,29 @@ def _page(
     position: tuple[Any, int] | None,
     walk: bool,
     total: int,
+    size: int | None = None,
 ) -> list[Any]:
-    """One page of (id, sort_key) rows, plus one more row if there is a next page.
+    """One page of `size` (default: the query's limit) (id, sort_key) rows, plus one more row
+    if there is a next page.
 
     `walk` (many matches, an indexed sort): walk the sort index and probe each supplier until
     the page is full. Otherwise collect the matches first, then sort them: with few matches,
     walking the index could visit most suppliers before filling a page.
     """
+    size = query.limit if size is None else size
+    conditions = _filters(query, descendants=descendants, walk=walk)
     page: Select = select(col(Supplier.id)).select_from(Supplier)
     rank: Any = literal(0.0)
     if matcher is not None and query.q:
         ranked = query.sort == "relevance"
-        match = matcher.match(session=session, q=query.q, ranked=ranked)
+        alone = ranked and _text_alone(conditions)
+        match = matcher.match(session=session, q=query.q, ranked=ranked, alone=alone)
+        if alone:  # rank order straight from the match, which holds live suppliers only
+            page = select(match.c.id, match.c.rank.label("sort_key"))
+            if position is not None:
+                page = page.where(_after(match.c.rank, match.c.id, True, *position))
+            page = page.order_by(match.c.rank.desc(), match.c.id.asc()).limit(size + 1)
+            return list(session.execute(page))
         page = page.join(match, match.c.id == Supplier.id)
         rank = match.c.rank if ranked else rank
     distance: Any = cast(null(), Float)
@@ -328,7 +383,6 @@ def _page(
     key, descending = _sort(query, rank, distance)
     page = page.add_columns(key.label("sort_key"))
 
-    conditions = _filters(query, descendants=descendants, walk=walk)
     if not walk and (query.supply_chains or query.capabilities or query.certifications):
         # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
         # matches early, which is slow whenever matches are few or cluster away from the start.
@@ -341,7 +395,7 @@ def _page(
     if position is not None:
         page = page.where(_after(key, col(Supplier.id), descending, *position))
     order = key.desc() if descending else key.asc()
-    page = page.order_by(order, col(Supplier.id).asc()).limit(query.limit + 1)
+    page = page.order_by(order, col(Supplier.id).asc()).limit(size + 1)
     near = query.near
     if query.sort == "distance" and near is not None and total >= WALK_MIN_MATCHES:
         # Nearest first: try a small circle around the page's start, where the page is
@@ -350,10 +404,10 @@ def _page(
         # the (lat, lon) index skip the distant suppliers.
         full = near.radius_km or HALF_CIRCUMFERENCE_KM
         start = great_circle_km_of(position[0]) if position is not None else 0.0
-        step = full * math.sqrt(min(1.0, 4 * (query.limit + 1) / total))
+        step = full * math.sqrt(min(1.0, 4 * (size + 1) / total))
         while start + step < full:
             rows = list(session.execute(page.where(*_within(near.lat, near.lon, start + step))))
-            if len(rows) > query.limit:
+            if len(rows) > size:
                 return rows
             step *= 2
     return list(session.execute(page))

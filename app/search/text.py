@@ -5,9 +5,10 @@
 shared SQL in `app.search.service`.
 
 - PostgreSQL: `websearch_to_tsquery` in Italian and English (stemmed, accents folded) against
-  the weighted, GIN-indexed `supplier.search_vector`; pg_trgm similarity on the folded name
-  catches typos; an exact name match ranks first.
-- SQLite: FTS5 ranked by bm25 with column weights (the table's `rank`, set in 0002).
+  the weighted, GIN-indexed `supplier_search.search_vector`; pg_trgm similarity on the folded
+  name catches typos; an exact name match ranks first.
+- SQLite: FTS5 ranked by bm25 with column weights (the table's `rank`, set in 0002; bm25()
+  itself cannot be used once SQLite flattens the match into the page query).
   FTS5 has no Italian stemmer, so each query word is stemmed here (Snowball, Italian and
   English) and searched as a prefix of the indexed words; typos in names are found through a
   trigram FTS5 index and scored with RapidFuzz.
@@ -30,8 +31,13 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 class TextMatcher(Protocol):
-    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery | CTE:
-        """(id, rank) of matching suppliers; with ranked=False just the ids, cheaper."""
+    def match(
+        self, *, session: Session, q: str, ranked: bool = True, alone: bool = False
+    ) -> Subquery | CTE:
+        """(id, rank) of matching live suppliers; with ranked=False just the ids, cheaper.
+
+        `alone`: the match is the whole search (no other filter), so it is not joined.
+        """
         ...
 
 
@@ -42,45 +48,48 @@ def fold(value: str) -> str:
 
 
 class PostgresMatcher:
-    # Two index-driven branches (GIN tsvector, GIN trigram) instead of one OR, so neither
-    # branch re-evaluates the other's condition row by row.
+    # `supplier_search` (revision 0005) holds live suppliers only, with narrow rows, so a match
+    # never reads `supplier`. Two index-driven branches (GIN tsvector, GIN trigram) instead of
+    # one OR, so neither branch re-evaluates the other's condition row by row.
     _TSQUERY = (
         "(websearch_to_tsquery('escouting_it', :q) || websearch_to_tsquery('escouting_en', :q))"
     )
-    _NAME_HIT = (
-        "(escouting_fold(s.name) % escouting_fold(:q)"
-        " OR escouting_fold(:q) <% escouting_fold(s.name))"
-    )
+    _NAME_HIT = "(x.name_folded % escouting_fold(:q) OR escouting_fold(:q) <% x.name_folded)"
+    # ts_rank, not ts_rank_cd: the same weights and term frequencies, half the cost (no
+    # cover-density pass over the positions).
     _RANKED = text(
         f"""
         SELECT id, max(rank) AS rank FROM (
-            SELECT s.id AS id, ts_rank_cd(s.search_vector, {_TSQUERY}) AS rank
-            FROM supplier s WHERE s.search_vector @@ {_TSQUERY}
+            SELECT x.supplier_id AS id, ts_rank(x.search_vector, {_TSQUERY}) AS rank
+            FROM supplier_search x WHERE x.search_vector @@ {_TSQUERY}
             UNION ALL
-            SELECT s.id AS id,
-                   0.5 * greatest(similarity(escouting_fold(s.name), escouting_fold(:q)),
-                                  word_similarity(escouting_fold(:q), escouting_fold(s.name)))
-                   + CASE WHEN escouting_fold(s.name) = escouting_fold(:q)
-                          THEN :bonus ELSE 0 END AS rank
-            FROM supplier s WHERE {_NAME_HIT}
+            SELECT x.supplier_id AS id,
+                   0.5 * greatest(similarity(x.name_folded, escouting_fold(:q)),
+                                  word_similarity(escouting_fold(:q), x.name_folded))
+                   + CASE WHEN x.name_folded = escouting_fold(:q) THEN :bonus ELSE 0 END AS rank
+            FROM supplier_search x WHERE {_NAME_HIT}
         ) AS hits GROUP BY id
         """
     ).columns(column("id", Integer), column("rank", Float))
     _UNRANKED = text(
         f"""
-        SELECT s.id AS id FROM supplier s WHERE s.search_vector @@ {_TSQUERY}
+        SELECT x.supplier_id AS id FROM supplier_search x WHERE x.search_vector @@ {_TSQUERY}
         UNION
-        SELECT s.id AS id FROM supplier s WHERE {_NAME_HIT}
+        SELECT x.supplier_id AS id FROM supplier_search x WHERE {_NAME_HIT}
         """
     ).columns(column("id", Integer))
 
-    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery | CTE:
-        if ranked:
-            # Ranked once, up front: as a subquery, the planner may re-run it per parallel
-            # worker or under a nested loop.
-            ranked_match = self._RANKED.bindparams(q=q, bonus=EXACT_NAME_BONUS)
-            return ranked_match.cte("text_match").prefix_with("MATERIALIZED")
-        return self._UNRANKED.bindparams(q=q).subquery("text_match")
+    def match(
+        self, *, session: Session, q: str, ranked: bool = True, alone: bool = False
+    ) -> Subquery | CTE:
+        if not ranked:
+            return self._UNRANKED.bindparams(q=q).subquery("text_match")
+        ranked_match = self._RANKED.bindparams(q=q, bonus=EXACT_NAME_BONUS)
+        if alone:
+            return ranked_match.subquery("text_match")
+        # Joined with filters, ranked once up front: as a subquery, the planner may re-run it
+        # per parallel worker or under a nested loop.
+        return ranked_match.cte("text_match").prefix_with("MATERIALIZED")
 
 
 @lru_cache(maxsize=2)
@@ -146,11 +155,14 @@ def _trigrams(value: str) -> list[str]:
 
 
 class SqliteMatcher:
+    # The FTS5 tables index live suppliers only (revision 0005), so no match reads `supplier`.
     FUZZY_CANDIDATES = 200
     FUZZY_MIN_SCORE = 80.0
     RARE_GRAMS = 7
 
-    def match(self, *, session: Session, q: str, ranked: bool = True) -> Subquery | CTE:
+    def match(
+        self, *, session: Session, q: str, ranked: bool = True, alone: bool = False
+    ) -> Subquery | CTE:
         positive, excluded = fts5_query(q)
         parts: list[str] = []
         params: dict[str, object] = {}
@@ -167,7 +179,10 @@ class SqliteMatcher:
                 + (f" AND rowid {not_excluded}" if excluded else "")
             )
         elif excluded:
-            parts.append(f"SELECT id, 0.0 AS rank FROM supplier WHERE id {not_excluded}")
+            parts.append(
+                "SELECT id, 0.0 AS rank FROM supplier "
+                f"WHERE deleted_at IS NULL AND id {not_excluded}"
+            )
         scored = self._names(session=session, q=q)
         if scored:
             rows = ", ".join(f"(:id{i}, :rank{i})" for i in range(len(scored)))

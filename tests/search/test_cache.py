@@ -1,4 +1,4 @@
-"""Cached totals and facet counts: fresh after every write, never poisoned by a rollback."""
+"""Cached counts and ranking heads: fresh after every write, never poisoned by a rollback."""
 
 from datetime import date
 
@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from app.auth.deps import Caller
 from app.db import alembic_config, build_engine
-from app.search.cache import count_cache, data_generation
+from app.search import service
+from app.search.cache import count_cache, data_generation, ranking_cache
 from app.search.schemas import SearchQuery
 from app.search.service import search_suppliers
 from app.suppliers.schemas import SupplierCreate
@@ -104,3 +105,47 @@ def test_a_rolled_back_write_never_poisons_the_cache(fresh_db_url):
             assert _provinces(db) == {"VA": 1}
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def ranked(client, admin) -> list[int]:
+    """Nine suppliers matching "anodizzazione" at four different ranks (ties broken by id)."""
+    ids = []
+    for n in range(1, 10):
+        description = "Anodizzazione " * (1 + n % 4) + "di leghe leggere."
+        body = supplier_payload(n, name=f"Officina {n}", description=description)
+        response = client.post(API, json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+def _all_pages(client, q: str, limit: int) -> list[int]:
+    ids, cursor = [], None
+    while True:
+        params = {"q": q, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        body = client.get(API, params=params).json()
+        ids += [item["id"] for item in body["items"]]
+        if (cursor := body["next_cursor"]) is None:
+            return ids
+
+
+@pytest.mark.parametrize("window", [4, 20])  # pages beyond the head, and a head holding all
+def test_pages_cut_from_the_ranking_head_equal_computed_pages(client, ranked, monkeypatch, window):
+    cache = ranking_cache()
+    assert cache is not None
+    monkeypatch.setattr(service, "RANKING_WINDOW", window)
+    hits = cache.hits
+    cached = _all_pages(client, "anodizzazione", limit=3)
+    assert cache.hits == hits + 2  # pages 2 and 3 start from the cached head
+    monkeypatch.setattr(service, "ranking_cache", lambda: None)
+    computed = _all_pages(client, "anodizzazione", limit=3)
+    assert cached == computed
+    assert sorted(cached) == sorted(ranked)  # every match exactly once
+
+
+def test_ranking_head_is_recomputed_after_a_write(client, admin, ranked):
+    first = _all_pages(client, "anodizzazione", limit=20)
+    body = supplier_payload(99, name="Anodizzazione")  # an exact name ranks first
+    created = client.post(API, json=body, headers=admin).json()["id"]
+    assert _all_pages(client, "anodizzazione", limit=20) == [created, *first]
