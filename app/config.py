@@ -1,9 +1,10 @@
 """Service settings, read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -28,12 +29,29 @@ class Settings(BaseSettings):
         description="Search totals and facet counts kept per worker until the data changes "
         "(entries); 0 turns the cache off.",
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="Largest request body accepted (bytes); larger ones get 413.",
+    )
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS), comma-separated; "
+        "empty: no cross-origin browser access.",
+    )
     search_ranking_cache_size: int = Field(
         default=256,
         ge=0,
         description="Heads of relevance rankings (first 200 rows each) kept per worker until "
         "the data changes (entries); 0 turns the cache off.",
     )
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
 
 @lru_cache

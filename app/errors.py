@@ -54,6 +54,12 @@ class Forbidden(StatusProblem):
     status = 403
 
 
+class PayloadTooLarge(StatusProblem):
+    type_ = "payload-too-large"
+    title = "The request body is too large."
+    status = 413
+
+
 class ServiceUnavailable(StatusProblem):
     type_ = "service-unavailable"
     title = "The service is temporarily unavailable."

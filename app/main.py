@@ -11,9 +11,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import alembic_config, get_engine
 from app.errors import ServiceUnavailable, install_problem_handlers
+from app.middleware import install_middleware
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 
@@ -60,8 +61,8 @@ def readyz() -> Health:
     return Health(status="ok", revision=",".join(sorted(current)))
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(
         title=settings.api_title,
         version="1.0.0",
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_problem_handlers(app)
+    install_middleware(app, settings)
     app.include_router(ops)
     for router in (catalogue_router, search_router, suppliers_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)
