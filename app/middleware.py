@@ -1,5 +1,6 @@
-"""HTTP hardening shared by every route: security headers, request body limit, CORS."""
+"""HTTP plumbing shared by every route: request ids, security headers, body limit, CORS."""
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
@@ -17,6 +18,7 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+REQUEST_ID_HEADER = "X-Request-ID"
 # The interactive docs load Swagger UI / ReDoc from their CDN, so they get no CSP.
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -113,8 +115,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             allow_origins=settings.cors_allow_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            expose_headers=["ETag", "Location", "Retry-After", REQUEST_ID_HEADER],
             max_age=600,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost: every response carries the request's id, the caller's own when it sends a
+    # valid UUID, a new one otherwise; `asgi_correlation_id.correlation_id` holds it for logs.
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)

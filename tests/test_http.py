@@ -95,3 +95,17 @@ def test_no_cross_origin_access_by_default():
     client = TestClient(create_app(Settings()))
     response = client.get("/healthz", headers={"Origin": BUYER_SITE})
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_every_response_carries_a_request_id(client):
+    ok = client.get("/healthz")
+    problem = client.get(f"{API}?limit=0")
+    ids = {ok.headers["x-request-id"], problem.headers["x-request-id"]}
+    assert len(ids) == 2 and all(len(i) == 32 for i in ids)  # a fresh id per request
+
+
+def test_a_valid_caller_request_id_is_kept_and_garbage_replaced(client):
+    mine = "3f2b8a4e-5c1d-4e9f-8a7b-1c2d3e4f5a6b"
+    assert client.get("/healthz", headers={"X-Request-ID": mine}).headers["x-request-id"] == mine
+    replaced = client.get("/healthz", headers={"X-Request-ID": "<script>"}).headers["x-request-id"]
+    assert replaced != "<script>" and len(replaced) == 32
