@@ -7,7 +7,7 @@ asked for again and again: every page of one search, the landing page of every f
 same popular words. So both are cached in-process, keyed by the database, the query and the
 data generation token (`app.search.models.DataGeneration`), which triggers change in the same
 transaction as every supplier write. A hit is always as fresh as the token read at the start
-of the request: no time-to-live, no explicit invalidation, and each worker of a scaled-out
+of the search: no time-to-live, no explicit invalidation, and each worker of a scaled-out
 deployment stays correct on its own.
 
 - counts: (total, facets) per query.
@@ -87,16 +87,25 @@ def data_generation(session: Session) -> int | None:
     ).scalar_one_or_none()
 
 
+def generation_key(session: Session) -> Hashable | None:
+    """(database, data generation token) as this transaction sees them; None without a token.
+
+    Read once per search: every cache lookup of that search shares it.
+    """
+    token = data_generation(session)
+    if token is None:
+        return None
+    return (session.get_bind().engine.url.render_as_string(hide_password=True), token)
+
+
 def cached(
     cache: GenerationCache[Any] | None,
     *,
-    session: Session,
+    generation: Hashable | None,
     query_key: Hashable,
     compute: Callable[[], V],
 ) -> V:
     """`compute()`, or its cached result for the same database, data generation and query."""
-    token = data_generation(session) if cache is not None else None
-    if cache is None or token is None:
+    if cache is None or generation is None:
         return compute()
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return cache.get_or_compute((database, token, query_key), compute)
+    return cache.get_or_compute((generation, query_key), compute)

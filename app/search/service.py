@@ -9,7 +9,7 @@ requested facet over a materialized set of matching ids (cached until the data c
 import hashlib
 import math
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -34,7 +34,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from app.auth.deps import Caller
-from app.search.cache import Counts, Ranking, cached, count_cache, ranking_cache
+from app.search.cache import (
+    Counts,
+    Ranking,
+    cached,
+    count_cache,
+    generation_key,
+    ranking_cache,
+)
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.schemas import SearchItem, SearchPage, SearchQuery
 from app.search.text import TextMatcher, matcher_for
@@ -278,8 +285,9 @@ def search_suppliers(
             matching = matching.join(hits, hits.c.id == Supplier.id)
         return _counts(session=session, base=matching.where(*conditions), query=query)
 
+    generation = generation_key(session)
     key = query.counts_key()
-    total, facets = cached(count_cache(), session=session, query_key=key, compute=count)
+    total, facets = cached(count_cache(), generation=generation, query_key=key, compute=count)
     page = {
         "session": session,
         "query": query,
@@ -289,7 +297,7 @@ def search_suppliers(
     }
     rows: list[Any] = []
     if total and query.sort == "relevance":
-        rows = _ranked_page(position=position, **page)
+        rows = _ranked_page(position=position, generation=generation, **page)
     elif total:
         walk = total >= WALK_MIN_MATCHES and query.sort in ("name", "-updated_at")
         rows = _page(position=position, walk=walk, **page)
@@ -317,7 +325,9 @@ class PageRow(NamedTuple):
     sort_key: Any
 
 
-def _ranked_page(*, position: tuple[Any, int] | None, **page: Any) -> list[Any]:
+def _ranked_page(
+    *, position: tuple[Any, int] | None, generation: Hashable | None, **page: Any
+) -> list[Any]:
     """A relevance page, cut from the cached head of the ranking when it lies within it.
 
     Ranking scores every match before the best are known, so the first RANKING_WINDOW rows
@@ -331,7 +341,7 @@ def _ranked_page(*, position: tuple[Any, int] | None, **page: Any) -> list[Any]:
         return ranking, len(rows) <= RANKING_WINDOW
 
     ranking, complete = cached(
-        ranking_cache(), session=page["session"], query_key=query.ranking_key(), compute=head
+        ranking_cache(), generation=generation, query_key=query.ranking_key(), compute=head
     )
     start = 0
     if position is not None:  # first row after (rank, id) in the order rank desc, id asc
