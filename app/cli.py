@@ -64,6 +64,7 @@ def create_api_key(
     name: Annotated[str, typer.Option(help="What the key is for.")] = "",
 ) -> None:
     """Create an API key and print it alone on the last line."""
+    from app.auth.caller import SYSTEM
     from app.auth.schemas import ApiKeyCreate
     from app.auth.service import create_api_key as create
     from app.errors import ValidationProblem
@@ -77,7 +78,11 @@ def create_api_key(
         with Session(engine) as session:
             try:
                 key, plaintext = create(
-                    session=session, role=body.role, supplier_id=body.supplier_id, name=body.name
+                    session=session,
+                    actor=SYSTEM,
+                    role=body.role,
+                    supplier_id=body.supplier_id,
+                    name=body.name,
                 )
             except ValidationProblem as exc:
                 raise typer.BadParameter(exc.detail or "invalid") from None

@@ -1,8 +1,9 @@
 """Service settings, read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
+from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -17,6 +18,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
     )
     db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout: float = Field(
+        default=10, gt=0, description="Seconds a request waits for a pooled connection (503 after)."
+    )
+    db_connect_timeout: int = Field(
+        default=5, ge=1, description="Seconds to wait for PostgreSQL to accept a connection."
+    )
     db_echo: bool = False
     api_title: str = "Lombardia Aerospace Cluster: supplier e-scouting API"
     secret_key: str = Field(
@@ -45,6 +52,40 @@ class Settings(BaseSettings):
         description="Heads of relevance rankings (first 200 rows each) kept per worker until "
         "the data changes (entries); 0 turns the cache off.",
     )
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for state every worker must share (rate-limit budgets), e.g. "
+        "redis://127.0.0.1:6379/0; unset: kept in each worker's memory.",
+    )
+    rate_limit_enabled: bool = Field(
+        default=True, description="Throttle callers (429); false for benchmarks."
+    )
+    rate_limit_anonymous: str = Field(
+        default="120/minute",
+        description="Budget of each client address without a key (`limits` notation).",
+    )
+    rate_limit_key: str = Field(default="1200/minute", description="Budget of each API key.")
+    rate_limit_auth_failures: str = Field(
+        default="20/minute",
+        description="Requests with an unknown, revoked or expired key allowed per address.",
+    )
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe log level written."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json`: one object per line; `console`: for humans."
+    )
+
+    @field_validator("rate_limit_anonymous", "rate_limit_key", "rate_limit_auth_failures")
+    @classmethod
+    def _valid_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '100/minute': {exc}") from None
+        return value
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod

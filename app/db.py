@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from alembic.config import Config
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -42,6 +42,13 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+# A write request's transaction takes SQLite's write lock when it begins. Begun as a reader, it
+# could not upgrade once another writer had committed (WAL: "database is locked" at once, no
+# waiting); begun as a writer, it waits its turn (busy_timeout), then reads the current rows.
+SQLITE_WRITE_INTENT = "escouting_write_intent"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, emit BEGIN, so SAVEPOINTs work (used by tests).
     dbapi_connection.isolation_level = None
@@ -57,11 +64,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        conn.exec_driver_sql("BEGIN")
+    options = conn.get_execution_options()
+    if options.get("isolation_level") != "AUTOCOMMIT":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_WRITE_INTENT) else "BEGIN")
 
 
-def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+def build_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    pool_timeout: float = 10,
+    connect_timeout: int = 5,
+) -> Engine:
     """Create an engine tuned for the backend the URL names."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -72,12 +87,15 @@ def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine
     return create_engine(
         url,
         echo=echo,
+        # A connection the server dropped (restart, failover) is replaced before use, so the
+        # service recovers by itself; while the server is down, requests fail fast (503).
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,
         # No server-side prepared statements: a generic plan chosen after a few runs ignores
         # the actual filter values and is often far slower for search queries.
-        connect_args={"prepare_threshold": None},
+        connect_args={"prepare_threshold": None, "connect_timeout": connect_timeout},
     )
 
 
@@ -85,13 +103,25 @@ def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine
 def get_engine() -> Engine:
     settings = get_settings()
     return build_engine(
-        settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
     )
 
 
-def get_session() -> Iterator[Session]:
+@lru_cache
+def _writer_engine(engine: Engine) -> Engine:
+    return engine.execution_options(**{SQLITE_WRITE_INTENT: True})
+
+
+def get_session(request: Request) -> Iterator[Session]:
     """Request-scoped session: services only flush, the request commits once at the end."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    engine = get_engine()
+    if request.method in WRITE_METHODS and engine.dialect.name == "sqlite":
+        engine = _writer_engine(engine)
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

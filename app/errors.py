@@ -1,16 +1,26 @@
 """RFC 9457 problem details: the error types the service raises and how they are rendered."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi_problem.error import StatusProblem
 from fastapi_problem.handler import add_exception_handler, new_exception_handler
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette_problem.handler import http_exception_handler_
 
 logger = logging.getLogger("app.errors")
 
@@ -60,6 +70,12 @@ class PayloadTooLarge(StatusProblem):
     status = 413
 
 
+class TooManyRequests(StatusProblem):
+    type_ = "too-many-requests"
+    title = "Too many requests; slow down."
+    status = 429
+
+
 class ServiceUnavailable(StatusProblem):
     type_ = "service-unavailable"
     title = "The service is temporarily unavailable."
@@ -79,6 +95,41 @@ class ValidationProblem(StatusProblem):
     type_ = "request-validation-failed"
     title = "Request validation failed."
     status = 422
+
+
+_PROBLEM_DESCRIPTIONS = {
+    401: "No API key, or an unknown, revoked or expired one.",
+    403: "The API key's role or binding does not allow this.",
+    404: "No such resource.",
+    409: "Conflicts with existing data (e.g. a VAT number already registered).",
+    410: "The resource was deleted.",
+    412: "`If-Match` did not name the current version.",
+    413: "The request body is too large.",
+    422: "A parameter or body field is invalid; `errors` names each one.",
+    429: "Too many requests; `Retry-After` says when to retry.",
+    503: "The database is unreachable or busy; `Retry-After` says when to retry.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for problem documents, to declare on routes."""
+    return {
+        status: {
+            "description": _PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def problem_response(problem: StatusProblem) -> JSONResponse:
+    """A problem rendered outside FastAPI's exception handling (in ASGI middleware)."""
+    return JSONResponse(
+        problem.marshal(),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(problem.headers or {}),
+    )
 
 
 def field_error(loc: Sequence[str | int], msg: str, type_: str = "value_error") -> dict[str, Any]:
@@ -126,10 +177,33 @@ def _operational(_eh: Any, _request: Request, exc: OperationalError) -> StatusPr
     return ServiceUnavailable(detail="The database is unreachable; retry shortly.")
 
 
+def _unavailable(_eh: Any, _request: Request, exc: Exception) -> StatusProblem:
+    # No pooled connection free in time, or a connection that died under the request.
+    logger.error("database unavailable: %s", exc)
+    return ServiceUnavailable(detail="The database is busy or unreachable; retry shortly.")
+
+
+def _dbapi(eh: Any, request: Request, exc: DBAPIError) -> StatusProblem:
+    if exc.connection_invalidated:
+        return _unavailable(eh, request, exc)
+    logger.error("database error: %s", exc.orig)
+    return InternalError(detail="An unexpected error occurred; it has been logged.")
+
+
 def _stale(_eh: Any, _request: Request, _exc: StaleDataError) -> StatusProblem:
     return PreconditionFailed(
         detail="Another request changed the resource first; reload and retry."
     )
+
+
+def _http(eh: Any, request: Request, exc: HTTPException) -> Any:
+    # FastAPI answers 400 when the body cannot even be decoded (bad UTF-8, nesting too deep
+    # for the parser); say so in the same shape as every other invalid body.
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return invalid(
+            [field_error(["body"], "not valid JSON (undecodable or nested too deeply)", "json")]
+        )
+    return http_exception_handler_(eh, request, exc)
 
 
 def _unhandled(_eh: Any, _request: Request, exc: Exception) -> StatusProblem | None:
@@ -138,15 +212,53 @@ def _unhandled(_eh: Any, _request: Request, exc: Exception) -> StatusProblem | N
     return InternalError(detail="An unexpected error occurred; it has been logged.")
 
 
+class ServerErrors:
+    """ASGI middleware: an exception no handler took becomes a 500 problem right here.
+
+    Starlette would answer it from its outermost layer, past the middleware that adds the
+    security headers, the request id and the access log line; this keeps them on every 500.
+    """
+
+    def __init__(self, app: ASGIApp, handler: Callable[[Request, Exception], Response]) -> None:
+        self.app = app
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def note_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, note_start)
+        except Exception as exc:
+            if started:  # too late for a problem document; let the server close the stream
+                raise
+            await self.handler(Request(scope), exc)(scope, receive, send)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     handler = new_exception_handler(
         logger=logger,
         handlers={
             IntegrityError: _integrity,
             OperationalError: _operational,
+            InterfaceError: _unavailable,
+            PoolTimeout: _unavailable,
+            DBAPIError: _dbapi,
             StaleDataError: _stale,
             Exception: _unhandled,
         },
         request_validation_handler=_request_validation,
+        http_exception_handler=_http,
     )
     add_exception_handler(app, handler)
+    # Database errors are answered inside the middleware stack like any problem (503, 409,
+    # 412), not from Starlette's outermost error layer.
+    app.add_exception_handler(SQLAlchemyError, handler)
+    app.add_middleware(ServerErrors, handler=handler)

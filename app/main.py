@@ -3,18 +3,23 @@
 from functools import lru_cache
 
 from alembic.script import ScriptDirectory
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import PlainTextResponse
 from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.audit.router import router as audit_router
 from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
 from app.db import alembic_config, get_engine
-from app.errors import ServiceUnavailable, install_problem_handlers
-from app.middleware import install_middleware
+from app.errors import ServiceUnavailable, install_problem_handlers, problem_responses
+from app.logs import configure_logging
+from app.middleware import install_middleware, reject_nul_in_query
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 
@@ -45,7 +50,7 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@ops.get("/readyz", response_model=Health, responses={503: {"description": "Not ready."}})
+@ops.get("/readyz", response_model=Health, responses=problem_responses(503))
 def readyz() -> Health:
     """Readiness: the database answers and its schema is at the head revision."""
     try:
@@ -61,6 +66,22 @@ def readyz() -> Health:
     return Health(status="ok", revision=",".join(sorted(current)))
 
 
+def install_metrics(app: FastAPI) -> None:
+    """`GET /metrics`: request counts by route, method and status; latencies by route."""
+    Instrumentator(
+        should_group_status_codes=False,
+        excluded_handlers=["/metrics"],
+        registry=CollectorRegistry(),  # one per app: tests build several
+    ).instrument(app).expose(
+        app,
+        tags=["operations"],
+        summary="Prometheus metrics",
+        description="Request counts and latencies in the Prometheus text format.",
+        response_class=PlainTextResponse,
+        responses={200: {"description": "Prometheus text exposition format."}},
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -73,12 +94,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "anonymous callers read public fields only (never `contact`)."
         ),
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(reject_nul_in_query)],
     )
+    configure_logging(settings)
     install_problem_handlers(app)
     install_middleware(app, settings)
     app.include_router(ops)
-    for router in (catalogue_router, search_router, suppliers_router, api_keys_router):
-        app.include_router(router, prefix=API_PREFIX)
+    install_metrics(app)
+    for router in (
+        catalogue_router,
+        search_router,
+        suppliers_router,
+        api_keys_router,
+        audit_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX, responses=problem_responses(429, 503))
     return app
 
 

@@ -1,13 +1,19 @@
 """HTTP plumbing shared by every route: request ids, security headers, body limit, CORS."""
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
+from app.errors import PayloadTooLarge, field_error, invalid, problem_response
+from app.logs import AccessLog
+from app.ratelimit import RateLimit
 
 # Strict for the JSON API: nothing on a response may be loaded, framed or sniffed.
 SECURITY_HEADERS = {
@@ -91,10 +97,44 @@ class BodyLimit:
         problem = PayloadTooLarge(
             detail=f"The request body exceeds the limit of {self.max_bytes} bytes."
         )
-        response = JSONResponse(
-            problem.marshal(), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE
-        )
-        await response(scope, receive, send)
+        await problem_response(problem)(scope, receive, send)
+
+
+class AllowHeader:
+    """A 405 lists every method the path supports in `Allow`.
+
+    Starlette answers 405 from the first route whose path matches, so `Allow` would name only
+    that route's methods (GET, not also POST, for `/suppliers`). The documented paths are the
+    complete list (FastAPI nests included routers, so the route table is not flat).
+    """
+
+    def __init__(self, app: ASGIApp, paths: Callable[[], dict[str, Any]]) -> None:
+        self.app = app
+        self.paths = paths
+        self._table: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                methods = ", ".join(sorted(self._methods(scope["path"])))
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
+                message["headers"] = [*headers, (b"allow", methods.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_allow)
+
+    def _methods(self, path: str) -> set[str]:
+        if self._table is None:
+            self._table = [
+                (compile_path(template)[0], {m.upper() for m in operations})
+                for template, operations in self.paths().items()
+            ]
+        methods = {m for regex, ms in self._table if regex.match(path) for m in ms}
+        return methods | {"HEAD"} if "GET" in methods else methods
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -107,6 +147,15 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
+def reject_nul_in_query(request: Request) -> None:
+    """422 for a NUL character in any query value (PostgreSQL text cannot hold one)."""
+    bad = sorted({name for name, value in request.query_params.multi_items() if "\x00" in value})
+    if bad:
+        raise invalid(
+            [field_error(["query", name], "must not contain NUL characters") for name in bad]
+        )
+
+
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: CORS answers preflights, then the limit, then headers on all.
     if settings.cors_allow_origins:
@@ -115,11 +164,23 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             allow_origins=settings.cors_allow_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After", REQUEST_ID_HEADER],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                REQUEST_ID_HEADER,
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
             max_age=600,
         )
+    app.add_middleware(AllowHeader, paths=lambda: app.openapi()["paths"])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:  # before the body is read, after the headers are set
+        app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)  # inside the request id, so its lines carry it
     # Outermost: every response carries the request's id, the caller's own when it sends a
     # valid UUID, a new one otherwise; `asgi_correlation_id.correlation_id` holds it for logs.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)

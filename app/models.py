@@ -1,5 +1,6 @@
 """Every table model, imported in one place so the metadata is complete (Alembic, tests)."""
 
+from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.db import metadata
@@ -13,6 +14,7 @@ from app.suppliers.models import (
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Capability",
     "CertificationStandard",
     "DataGeneration",

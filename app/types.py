@@ -1,9 +1,9 @@
 """Reusable constrained types for request schemas."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 
 def _no_control_nul(value: str) -> str:
@@ -34,3 +34,17 @@ def _as_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+def _not_a_number(value: object) -> object:
+    # Pydantic would read "0" as 1970-01-01 and "1700000000" as a Unix time; the API documents
+    # ISO 8601 only, so a number is a mistake worth naming.
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
+    ):
+        raise ValueError("expected an ISO 8601 date or date-time, not a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
+IsoDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]

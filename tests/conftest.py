@@ -7,15 +7,21 @@ SAVEPOINT releases), so tests are isolated and can run in any order.
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# The suite's app is not throttled; tests/test_ratelimit.py builds throttled apps of its own.
+os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
+
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from app.auth.caller import SYSTEM
 from app.auth.service import create_api_key
 from app.db import alembic_config, build_engine, get_session
 from app.main import app
@@ -104,7 +110,9 @@ def make_key(session: Session) -> KeyMaker:
     """Create an API key in the test transaction; returns its Authorization header."""
 
     def _make(role: str, supplier_id: int | None = None) -> dict[str, str]:
-        _key, plaintext = create_api_key(session=session, role=role, supplier_id=supplier_id)
+        _key, plaintext = create_api_key(
+            session=session, actor=SYSTEM, role=role, supplier_id=supplier_id
+        )
         session.commit()
         return {"Authorization": f"Bearer {plaintext}"}
 
@@ -116,11 +124,11 @@ def admin(make_key: KeyMaker) -> dict[str, str]:
     return make_key("admin")
 
 
-@pytest.fixture(params=BACKENDS)
-def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def scratch_database(backend: str, directory: Path) -> Iterator[str]:
     """An empty database of its own (not migrated), dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / f'scratch-{uuid.uuid4().hex[:8]}.db'}"
         return
     assert PG_URL
     name = f"escouting_t_{uuid.uuid4().hex[:10]}"
@@ -133,3 +141,10 @@ def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin_engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (not migrated), dropped afterwards."""
+    with scratch_database(request.param, tmp_path) as url:
+        yield url

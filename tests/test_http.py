@@ -109,3 +109,21 @@ def test_a_valid_caller_request_id_is_kept_and_garbage_replaced(client):
     assert client.get("/healthz", headers={"X-Request-ID": mine}).headers["x-request-id"] == mine
     replaced = client.get("/healthz", headers={"X-Request-ID": "<script>"}).headers["x-request-id"]
     assert replaced != "<script>" and len(replaced) == 32
+
+
+def test_an_unexpected_error_is_a_500_problem_with_headers_and_request_id(caplog):
+    app = create_app(Settings(rate_limit_enabled=False))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "secret internals" not in response.text
+    assert response.headers["X-Request-ID"]
+    for name in SECURITY_HEADERS:
+        assert name in response.headers
+    assert "secret internals" in caplog.text  # logged for us, with the traceback

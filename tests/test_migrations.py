@@ -6,6 +6,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 from sqlmodel import Session
 
+from app.auth.caller import SYSTEM
 from app.auth.deps import Caller
 from app.db import alembic_config, build_engine
 from app.main import schema_heads
@@ -70,16 +71,21 @@ def _found(engine, q: str) -> list[str]:
 def test_text_indexes_hold_live_suppliers_across_revision_0005(fresh_db_url):
     # 0005 moves the PostgreSQL text index to a side table and keeps soft-deleted suppliers out
     # of both databases' text indexes: existing rows must land right, and stay right.
+    # The data is written with today's code (at head), then taken back to 0004 and up again.
     config = alembic_config(fresh_db_url)
-    command.upgrade(config, "0004")
+    command.upgrade(config, "head")
     engine = build_engine(fresh_db_url)
     try:
         with Session(engine) as db:
             for n, name in enumerate(("Vivente Aerospace", "Cessata Aerospace"), start=1):
-                create_supplier(session=db, data=SupplierCreate(**supplier_payload(n, name=name)))
-            db.flush()
-            db.execute(text("UPDATE supplier SET deleted_at = CURRENT_TIMESTAMP WHERE id = 2"))
+                create_supplier(
+                    session=db, actor=SYSTEM, data=SupplierCreate(**supplier_payload(n, name=name))
+                )
             db.commit()
+        command.downgrade(config, "0004")
+        with engine.begin() as conn:  # deleted while at 0004, when the index still held it
+            conn.execute(text("UPDATE supplier SET deleted_at = CURRENT_TIMESTAMP WHERE id = 2"))
+            assert conn.execute(text("SELECT count(*) FROM supplier")).scalar() == 2
         command.upgrade(config, "head")
         assert _found(engine, "aerospace") == ["Vivente Aerospace"]
         assert _found(engine, "cessata") == []

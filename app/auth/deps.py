@@ -1,42 +1,27 @@
 """Request dependencies that identify the caller and enforce roles."""
 
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
+from app.auth.caller import Caller
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer <key>`.")
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: anonymous (role None) or the holder of a key."""
-
-    role: str | None = None
-    key_id: int | None = None
-    supplier_id: int | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def may_see_contact_of(self, supplier_id: int) -> bool:
-        if self.role in ("admin", "buyer", "partner"):
-            return True
-        return self.role == "supplier" and self.supplier_id == supplier_id
-
-
 def current_caller(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """Anonymous without a key; a presented key must be valid (401 otherwise)."""
     if credentials is None:
+        if "authorization" in request.headers:  # another scheme, or an empty key
+            raise Unauthorized(detail="Send the key as `Authorization: Bearer <key>`.")
         return Caller()
     key = service.authenticate(session=session, plaintext=credentials.credentials)
     if key is None:
@@ -59,3 +44,8 @@ def require_roles(*roles: str):
 
 
 AdminDep = Annotated[Caller, Depends(require_roles("admin"))]
+SupplierEditorDep = Annotated[Caller, Depends(require_roles("admin", "supplier"))]
+
+# For routes anonymous callers may use too: FastAPI declares the bearer scheme; this adds the
+# empty requirement, so the key is documented as optional (it reveals contact details).
+OPTIONAL_KEY: dict[str, Any] = {"security": [{}]}

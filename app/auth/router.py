@@ -8,15 +8,17 @@ from app.auth import service
 from app.auth.deps import AdminDep
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.db import SessionDep
+from app.errors import problem_responses
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=problem_responses(401, 403))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
-def create_api_key(body: ApiKeyCreate, session: SessionDep, _admin: AdminDep) -> ApiKeyCreated:
+def create_api_key(body: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> ApiKeyCreated:
     """Issue a new API key; the key is shown only in this response."""
     key, plaintext = service.create_api_key(
         session=session,
+        actor=admin,
         role=body.role,
         supplier_id=body.supplier_id,
         name=body.name,
@@ -31,10 +33,12 @@ def list_api_keys(session: SessionDep, _admin: AdminDep) -> list[ApiKeyPublic]:
     return [ApiKeyPublic.model_validate(k) for k in service.list_api_keys(session=session)]
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
 def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, _admin: AdminDep
+    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, admin: AdminDep
 ) -> Response:
     """Revoke a key; it stops working at once."""
-    service.revoke_api_key(session=session, key_id=key_id)
+    service.revoke_api_key(session=session, key_id=key_id, actor=admin)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

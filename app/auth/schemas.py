@@ -16,7 +16,10 @@ class ApiKeyCreate(BaseModel):
 
     role: Role
     supplier_id: int | None = Field(
-        default=None, ge=1, description="Required for, and only allowed with, role supplier."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Required for, and only allowed with, role supplier.",
     )
     name: ShortText = Field(
         default="", description="What the key is for, e.g. 'Leonardo buyer portal'."

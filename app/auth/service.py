@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from app.audit.service import record
+from app.auth.caller import Caller
 from app.auth.models import ApiKey
 from app.db import utcnow
 from app.errors import NotFound, field_error, invalid
@@ -21,6 +23,7 @@ def hash_key(key: str) -> str:
 def create_api_key(
     *,
     session: Session,
+    actor: Caller,
     role: str,
     supplier_id: int | None = None,
     name: str = "",
@@ -42,6 +45,15 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
+    fields = ["role", "name"] + [f for f in ("supplier_id", "expires_at") if getattr(key, f)]
+    record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="api_key",
+        entity_id=key.id,  # type: ignore[arg-type]
+        fields=fields,
+    )
     return key, plaintext
 
 
@@ -63,11 +75,19 @@ def list_api_keys(*, session: Session) -> list[ApiKey]:
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
 
 
-def revoke_api_key(*, session: Session, key_id: int) -> ApiKey:
+def revoke_api_key(*, session: Session, key_id: int, actor: Caller) -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(detail=f"No API key with id {key_id}.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+        record(
+            session=session,
+            actor=actor,
+            action="revoke",
+            entity="api_key",
+            entity_id=key_id,
+            fields=["revoked_at"],
+        )
     return key

@@ -1,23 +1,26 @@
 """`GET /suppliers`: faceted, full-text, geo and certification-aware supplier search."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.auth.deps import CallerDep
+from app.auth.deps import OPTIONAL_KEY, CallerDep
 from app.catalogue.models import CertificationStandard, SupplyChain
 from app.catalogue.service import list_capabilities, unknown_codes
 from app.db import SessionDep
-from app.errors import field_error, invalid
+from app.errors import field_error, invalid, problem_responses
 from app.search import service
 from app.search.schemas import FACETS, GeoFilter, SearchPage, SearchQuery, SortName
 from app.suppliers.schemas import SizeClass, Tier, Verification
 from app.suppliers.validation import PROVINCES
+from app.types import IsoDate, IsoDatetime
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
 
 MAX_VALUES = 50
+# Documents what `facets` accepts; the handler checks it, naming any unknown facet.
+FACETS_PATTERN = r"^[\s,]*(?:(?:" + "|".join(FACETS) + r")\s*(?:,[\s,]*|$))*$"
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -26,7 +29,9 @@ def _split(values: list[str] | None) -> list[str]:
     return list(dict.fromkeys(item for item in items if item))
 
 
-@router.get("", response_model=SearchPage)
+@router.get(
+    "", response_model=SearchPage, responses=problem_responses(401), openapi_extra=OPTIONAL_KEY
+)
 def search_suppliers(
     session: SessionDep,
     caller: CallerDep,
@@ -51,7 +56,7 @@ def search_suppliers(
         Query(description="Standard code of a certificate valid on `valid_on`; repeat: all."),
     ] = None,
     valid_on: Annotated[
-        date | None,
+        IsoDate | None,
         Query(
             description="Day on which certificates must be valid (active, issued, not "
             "expired; the expiry day still counts). Default: today (UTC)."
@@ -80,7 +85,8 @@ def search_suppliers(
     max_employees: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
     verified: Annotated[bool | None, Query(description="Only (un)verified suppliers.")] = None,
     updated_since: Annotated[
-        datetime | None, Query(description="Changed at or after this instant (ISO 8601).")
+        IsoDatetime | None,
+        Query(description="Changed at or after this instant (ISO 8601)."),
     ] = None,
     verification: Annotated[
         Verification | None,
@@ -103,6 +109,7 @@ def search_suppliers(
             max_length=200,
             description="Comma list of facets to count over the result "
             "set: " + ", ".join(FACETS) + ".",
+            json_schema_extra={"pattern": FACETS_PATTERN},
         ),
     ] = None,
 ) -> SearchPage:

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
-from app.auth.deps import AdminDep, CallerDep
+from app.auth.deps import OPTIONAL_KEY, AdminDep, CallerDep, SupplierEditorDep
 from app.db import SessionDep
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, problem_responses
 from app.suppliers import service
 from app.suppliers.schemas import SupplierCreate, SupplierPublic, SupplierUpdate
 
@@ -25,16 +25,21 @@ def _with_caching_headers(response: Response, public: SupplierPublic) -> None:
     response.headers["Vary"] = "Authorization"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SupplierPublic,
+    responses=problem_responses(401, 403, 409),
+)
 def create_supplier(
     body: SupplierCreate,
     session: SessionDep,
-    _admin: AdminDep,
+    admin: AdminDep,
     request: Request,
     response: Response,
 ) -> SupplierPublic:
     """Register a supplier (admin)."""
-    supplier = service.create_supplier(session=session, data=body)
+    supplier = service.create_supplier(session=session, data=body, actor=admin)
     public = service.to_public(supplier, show_contact=True)
     response.headers["Location"] = str(request.url_for("get_supplier", supplier_id=supplier.id))
     _with_caching_headers(response, public)
@@ -44,7 +49,11 @@ def create_supplier(
 @router.get(
     "/{supplier_id}",
     response_model=SupplierPublic,
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+    responses={
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        **problem_responses(401, 404, 410),
+    },
+    openapi_extra=OPTIONAL_KEY,
 )
 def get_supplier(
     supplier_id: SupplierId,
@@ -71,19 +80,17 @@ def get_supplier(
 @router.patch(
     "/{supplier_id}",
     response_model=SupplierPublic,
-    responses={412: {"description": "If-Match did not name the current version."}},
+    responses=problem_responses(401, 403, 404, 409, 410, 412),
 )
 def update_supplier(
     supplier_id: SupplierId,
     body: SupplierUpdate,
     session: SessionDep,
-    caller: CallerDep,
+    caller: SupplierEditorDep,
     response: Response,
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> SupplierPublic:
     """Change a supplier (admin, or the supplier's own key); honours `If-Match`."""
-    if caller.role is None:
-        raise Unauthorized(detail="This operation needs an API key.")
     if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
         raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
     supplier = service.get_supplier(session=session, supplier_id=supplier_id)
@@ -94,15 +101,19 @@ def update_supplier(
     return public
 
 
-@router.delete("/{supplier_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{supplier_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 410, 412),
+)
 def delete_supplier(
     supplier_id: SupplierId,
     session: SessionDep,
-    _admin: AdminDep,
+    admin: AdminDep,
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
     """Soft-delete a supplier (admin); it then reads as 410 Gone."""
     supplier = service.get_supplier(session=session, supplier_id=supplier_id)
     service.check_if_match(supplier=supplier, if_match=if_match)
-    service.delete_supplier(session=session, supplier=supplier)
+    service.delete_supplier(session=session, supplier=supplier, actor=admin)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -173,9 +173,23 @@ _NOT_NULLABLE = (
 )
 
 
+def _no_null_in_schema(schema: dict[str, Any]) -> None:
+    """Document the never-null fields as such (a PATCH may omit them, not null them)."""
+    for name in _NOT_NULLABLE:
+        field = schema["properties"][name]
+        branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
+        field.pop("default", None)
+        if len(branches) == 1:
+            field.update(branches[0])
+        elif branches:
+            field["anyOf"] = branches
+
+
 class SupplierUpdate(SupplierBase):
     """Partial update (JSON merge-patch semantics): absent fields are left as they are;
     `address` and `contact` merge field by field; lists replace the whole list."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_in_schema)
 
     name: Name | None = None
     vat_number: VatNumber | None = None

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from app.auth.deps import Caller
+from app.audit.service import changed_fields, record
+from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
 from app.db import utcnow
@@ -297,7 +298,7 @@ def _apply_links(
         ]
 
 
-def create_supplier(*, session: Session, data: SupplierCreate) -> Supplier:
+def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) -> Supplier:
     _check_codes(
         session=session,
         supply_chains=data.supply_chains,
@@ -323,6 +324,17 @@ def create_supplier(*, session: Session, data: SupplierCreate) -> Supplier:
     session.add(supplier)
     session.flush()
     session.refresh(supplier)  # size_class is computed by the database
+    fields = to_public(supplier, show_contact=True).model_dump(
+        exclude_none=True, exclude_defaults=True
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="supplier",
+        entity_id=supplier.id,  # type: ignore[arg-type]
+        fields=changed_fields({}, fields),
+    )
     return supplier
 
 
@@ -369,6 +381,7 @@ def update_supplier(
     *, session: Session, supplier: Supplier, data: SupplierUpdate, caller: Caller
 ) -> Supplier:
     sent = data.model_fields_set
+    before = to_public(supplier, show_contact=True).model_dump()
     if not caller.is_admin:
         if "verified" in sent:
             raise Forbidden(
@@ -420,12 +433,27 @@ def update_supplier(
     supplier.updated_at = utcnow()  # always dirty, so the version is checked and bumped
     session.flush()
     session.refresh(supplier)
+    record(
+        session=session,
+        actor=caller,
+        action="update",
+        entity="supplier",
+        entity_id=supplier.id,  # type: ignore[arg-type]
+        fields=changed_fields(before, to_public(supplier, show_contact=True).model_dump()),
+    )
     return supplier
 
 
-def delete_supplier(*, session: Session, supplier: Supplier) -> None:
+def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> None:
     """Soft delete: the row stays (for the change feed) but disappears from every read."""
     now = utcnow()
     supplier.deleted_at = now
     supplier.updated_at = now
     session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="supplier",
+        entity_id=supplier.id,  # type: ignore[arg-type]
+    )

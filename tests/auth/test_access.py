@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from app.auth.caller import SYSTEM
 from app.auth.models import ApiKey
 from app.auth.service import create_api_key, hash_key
 from tests.factories import supplier_payload
@@ -120,7 +121,10 @@ def test_revoked_and_expired_keys_stop_working(client, admin, session):
     assert client.delete(f"{KEYS}/{key['id']}", headers=admin).status_code == 204
     assert client.get(API, headers=headers).status_code == 401
     _expired, plaintext = create_api_key(
-        session=session, role="buyer", expires_at=datetime.now(UTC) - timedelta(seconds=1)
+        session=session,
+        actor=SYSTEM,
+        role="buyer",
+        expires_at=datetime.now(UTC) - timedelta(seconds=1),
     )
     session.commit()
     assert client.get(API, headers={"Authorization": f"Bearer {plaintext}"}).status_code == 401

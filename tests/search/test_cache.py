@@ -7,6 +7,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app.auth.caller import SYSTEM
 from app.auth.deps import Caller
 from app.db import alembic_config, build_engine
 from app.search import service
@@ -91,14 +92,18 @@ def test_a_rolled_back_write_never_poisons_the_cache(fresh_db_url):
             assert _provinces(db) == {}
         with Session(engine) as db:
             create_supplier(
-                session=db, data=SupplierCreate(**supplier_payload(1, address={"province": "BG"}))
+                session=db,
+                actor=SYSTEM,
+                data=SupplierCreate(**supplier_payload(1, address={"province": "BG"})),
             )
             db.flush()
             assert _provinces(db) == {"BG": 1}  # counted, and cached, in the doomed transaction
             db.rollback()
         with Session(engine) as db:
             create_supplier(
-                session=db, data=SupplierCreate(**supplier_payload(2, address={"province": "VA"}))
+                session=db,
+                actor=SYSTEM,
+                data=SupplierCreate(**supplier_payload(2, address={"province": "VA"})),
             )
             db.commit()
         with Session(engine) as db:

@@ -1,0 +1,58 @@
+"""`GET /audit`: the audit trail of every write (admin)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.audit import service
+from app.audit.schemas import AuditAction, AuditEntity, AuditEventPublic, AuditPage
+from app.auth.deps import AdminDep
+from app.auth.schemas import Role
+from app.db import SessionDep
+from app.errors import field_error, invalid, problem_responses
+from app.search.cursors import decode_cursor, encode_cursor
+from app.types import IsoDatetime
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=problem_responses(401, 403))
+
+Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+@router.get("", response_model=AuditPage)
+def list_audit_events(
+    session: SessionDep,
+    _admin: AdminDep,
+    entity: Annotated[AuditEntity | None, Query(description="Kind of record.")] = None,
+    entity_id: Annotated[Id, Query(description="Id of the record (with `entity`).")] = None,
+    key_id: Annotated[Id, Query(description="API key that made the changes.")] = None,
+    role: Annotated[Role | None, Query(description="Role of the key.")] = None,
+    action: Annotated[AuditAction | None, Query(description="Kind of write.")] = None,
+    since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
+    until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+) -> AuditPage:
+    """Who changed what and when, newest first (admin)."""
+    before_id = None
+    if cursor is not None:
+        before_id = decode_cursor(cursor).get("audit_before")
+        if not isinstance(before_id, int):
+            raise invalid([field_error(["query", "cursor"], "not an audit cursor")])
+    events = service.list_events(
+        session=session,
+        limit=limit,
+        before_id=before_id,
+        entity=entity,
+        entity_id=entity_id,
+        key_id=key_id,
+        role=role,
+        action=action,
+        since=since,
+        until=until,
+    )
+    more = len(events) > limit
+    events = events[:limit]
+    return AuditPage(
+        items=[AuditEventPublic.model_validate(e) for e in events],
+        next_cursor=encode_cursor({"audit_before": events[-1].id}) if more else None,
+    )

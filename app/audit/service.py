@@ -1,0 +1,72 @@
+"""Recording and reading the audit trail."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from asgi_correlation_id import correlation_id
+from sqlmodel import Session, col, select
+
+from app.audit.models import AuditEvent
+from app.auth.caller import Caller
+
+
+def record(
+    *,
+    session: Session,
+    actor: Caller,
+    action: str,
+    entity: str,
+    entity_id: int,
+    fields: Iterable[str] = (),
+) -> AuditEvent:
+    """Add an audit event to the current transaction (it commits or rolls back with the write)."""
+    event = AuditEvent(
+        key_id=actor.key_id,
+        role=actor.role,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        fields=sorted(set(fields)),
+        request_id=correlation_id.get(),
+    )
+    session.add(event)
+    return event
+
+
+def changed_fields(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    """Top-level fields whose value differs, bookkeeping fields left out."""
+    ignored = {"id", "version", "updated_at", "created_at", "size_class"}
+    return sorted(k for k in after if k not in ignored and before.get(k) != after[k])
+
+
+def list_events(
+    *,
+    session: Session,
+    limit: int,
+    before_id: int | None = None,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    key_id: int | None = None,
+    role: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AuditEvent]:
+    """Newest first; `limit + 1` rows so the caller can tell whether more follow."""
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit + 1)
+    for column, value in (
+        (AuditEvent.entity, entity),
+        (AuditEvent.entity_id, entity_id),
+        (AuditEvent.key_id, key_id),
+        (AuditEvent.role, role),
+        (AuditEvent.action, action),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if before_id is not None:
+        query = query.where(col(AuditEvent.id) < before_id)
+    if since is not None:
+        query = query.where(col(AuditEvent.occurred_at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEvent.occurred_at) < until)
+    return list(session.exec(query))
