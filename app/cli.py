@@ -102,7 +102,18 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    # The application logs each request itself (JSON, with the request id): no uvicorn
+    # access log, and no uvicorn logging config over ours. Client addresses are taken from
+    # X-Forwarded-For when the peer is in FORWARDED_ALLOW_IPS (uvicorn's variable).
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+        log_config=None,
+    )
 
 
 if __name__ == "__main__":

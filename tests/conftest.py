@@ -71,8 +71,10 @@ def backend(engine: Engine) -> str:
     return engine.dialect.name
 
 
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
+@contextmanager
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back at the end; its commits are
+    SAVEPOINT releases."""
     connection = engine.connect()
     outer = connection.begin()
     db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -84,8 +86,9 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-@pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
+def request_session(session: Session) -> Callable[[], Iterator[Session]]:
+    """An override of `get_session` that hands every request `session`, like the real one."""
+
     def _session() -> Iterator[Session]:
         try:
             yield session
@@ -94,7 +97,18 @@ def client(session: Session) -> Iterator[TestClient]:
             session.rollback()
             raise
 
-    app.dependency_overrides[get_session] = _session
+    return _session
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with rolled_back_session(engine) as db:
+        yield db
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    app.dependency_overrides[get_session] = request_session(session)
     try:
         with TestClient(app, raise_server_exceptions=False) as test_client:
             yield test_client

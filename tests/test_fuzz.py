@@ -31,7 +31,13 @@ from app.db import build_engine, get_session
 from app.demo import seed_demo
 from app.main import create_app
 from app.search.cache import clear_caches
-from tests.conftest import BACKENDS, migrate, scratch_database
+from tests.conftest import (
+    BACKENDS,
+    migrate,
+    request_session,
+    rolled_back_session,
+    scratch_database,
+)
 
 SETTINGS = hypothesis.settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")),
@@ -82,27 +88,13 @@ def fuzz_db(request, tmp_path_factory) -> Iterator[tuple[Engine, dict[str, str]]
 
 @contextmanager
 def rolled_back(engine: Engine) -> Iterator[None]:
-    connection = engine.connect()
-    outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
-
-    def _session() -> Iterator[Session]:
+    with rolled_back_session(engine) as session:
+        APP.dependency_overrides[get_session] = request_session(session)
         try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-
-    APP.dependency_overrides[get_session] = _session
-    try:
-        yield
-    finally:
-        APP.dependency_overrides.clear()
-        session.close()
-        outer.rollback()
-        connection.close()
-        clear_caches()  # rolled-back writes must not leave cached counts behind
+            yield
+        finally:
+            APP.dependency_overrides.clear()
+            clear_caches()  # rolled-back writes must not leave cached counts behind
 
 
 @schema.parametrize()

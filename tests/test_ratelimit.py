@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.db import get_session
 from app.main import create_app
+from tests.conftest import request_session
 
 SEARCH = "/api/v1/suppliers"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -31,9 +32,6 @@ AppMaker = Callable[..., FastAPI]
 def throttled(session) -> Iterator[AppMaker]:
     """Apps with small budgets, on the test transaction."""
 
-    def _session():
-        yield session
-
     def make(**overrides) -> FastAPI:
         values = {
             "rate_limit_enabled": True,
@@ -43,7 +41,7 @@ def throttled(session) -> Iterator[AppMaker]:
         }
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
-        app.dependency_overrides[get_session] = _session
+        app.dependency_overrides[get_session] = request_session(session)
         return app
 
     yield make
