@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from stdnum import luhn
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.changes.service import bulk_created_statement
 from app.search.documents import build_search_extra
 from app.suppliers.models import (
     Supplier,
@@ -1649,6 +1650,9 @@ def _write(conn: Connection, *, batch: _Batch) -> None:
             _copy(conn, table=table, rows=rows)
         elif rows:
             conn.execute(insert(table), rows)
+    if batch.suppliers:  # the change feed: one `created` event per supplier, in id order
+        ids = [row["id"] for row in batch.suppliers]
+        conn.execute(bulk_created_statement(first_id=min(ids), last_id=max(ids)))
 
 
 def _copy(conn: Connection, *, table: sa.Table, rows: list[Row]) -> None:

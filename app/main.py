@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
+from app.changes.router import router as changes_router
 from app.config import Settings, get_settings
 from app.db import alembic_config, get_engine
 from app.errors import ServiceUnavailable, install_problem_handlers, problem_responses
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         suppliers_router,
         api_keys_router,
         audit_router,
+        changes_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problem_responses(429, 503))
     return app

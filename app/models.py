@@ -3,6 +3,7 @@
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.changes.models import ChangeEvent
 from app.db import metadata
 from app.search.models import DataGeneration
 from app.suppliers.models import (
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "Capability",
     "CertificationStandard",
+    "ChangeEvent",
     "DataGeneration",
     "Supplier",
     "SupplierCapability",

@@ -36,7 +36,16 @@ def record(
 def changed_fields(before: dict[str, object], after: dict[str, object]) -> list[str]:
     """Top-level fields whose value differs, bookkeeping fields left out."""
     ignored = {"id", "version", "updated_at", "created_at", "size_class"}
-    return sorted(k for k in after if k not in ignored and before.get(k) != after[k])
+    return sorted(
+        k for k in after if k not in ignored and _comparable(before.get(k)) != _comparable(after[k])
+    )
+
+
+def _comparable(value: object) -> object:
+    # Replaced certificates get new row ids; the same certificate again is not a change.
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "id" in value[0]:
+        return [{k: v for k, v in item.items() if k != "id"} for item in value]
+    return value
 
 
 def list_events(

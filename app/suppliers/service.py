@@ -11,6 +11,7 @@ from app.audit.service import changed_fields, record
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
+from app.changes.service import record_change
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Gone, NotFound, PreconditionFailed, field_error, invalid
 from app.search.documents import build_search_extra, capability_labels
@@ -324,8 +325,14 @@ def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) ->
     session.add(supplier)
     session.flush()
     session.refresh(supplier)  # size_class is computed by the database
-    fields = to_public(supplier, show_contact=True).model_dump(
-        exclude_none=True, exclude_defaults=True
+    public = to_public(supplier, show_contact=True)
+    fields = public.model_dump(exclude_none=True, exclude_defaults=True)
+    record_change(
+        session=session,
+        supplier_id=public.id,
+        version=public.version,
+        kind="created",
+        payload=public.model_dump(mode="json"),
     )
     record(
         session=session,
@@ -433,13 +440,21 @@ def update_supplier(
     supplier.updated_at = utcnow()  # always dirty, so the version is checked and bumped
     session.flush()
     session.refresh(supplier)
+    after = to_public(supplier, show_contact=True)
+    record_change(
+        session=session,
+        supplier_id=after.id,
+        version=after.version,
+        kind="updated",
+        payload=after.model_dump(mode="json"),
+    )
     record(
         session=session,
         actor=caller,
         action="update",
         entity="supplier",
         entity_id=supplier.id,  # type: ignore[arg-type]
-        fields=changed_fields(before, to_public(supplier, show_contact=True).model_dump()),
+        fields=changed_fields(before, after.model_dump()),
     )
     return supplier
 
@@ -450,6 +465,13 @@ def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> N
     supplier.deleted_at = now
     supplier.updated_at = now
     session.flush()
+    record_change(
+        session=session,
+        supplier_id=supplier.id,  # type: ignore[arg-type]
+        version=supplier.version,
+        kind="deleted",
+        payload=None,
+    )
     record(
         session=session,
         actor=actor,
