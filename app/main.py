@@ -21,6 +21,7 @@ from app.db import alembic_config, get_engine
 from app.errors import ServiceUnavailable, install_problem_handlers, problem_responses
 from app.logs import configure_logging
 from app.middleware import install_middleware, reject_nul_in_query
+from app.partners.router import router as partners_router
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_metrics(app)
     for router in (
         catalogue_router,
+        partners_router,  # before suppliers: `/suppliers/export` is not a supplier id
         search_router,
         suppliers_router,
         api_keys_router,

@@ -31,6 +31,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from alembic import command  # noqa: E402
 
+from app.auth.caller import SYSTEM  # noqa: E402
+from app.auth.service import create_api_key  # noqa: E402
 from app.db import alembic_config, build_engine, get_session  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import app  # noqa: E402
@@ -153,7 +155,27 @@ def client_for(engine: Engine) -> Iterator[TestClient]:
 Timings = dict[str, dict[str, list[float]]]  # mode (warm, cold) -> query -> samples
 
 
-def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, Timings]:
+def time_exports(client: TestClient, engine: Engine) -> dict[str, tuple[float, float]]:
+    """Seconds and megabytes to stream every supplier, per export format."""
+    with Session(engine) as session:
+        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="partner")
+        session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    results = {}
+    for fmt in ("jsonl", "csv"):
+        started = time.perf_counter()
+        size = 0
+        with client.stream("GET", f"{API}/export", params={"format": fmt}, headers=headers) as r:
+            assert r.status_code == 200, r.read()
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+        results[f"export {fmt}"] = (time.perf_counter() - started, size / 1e6)
+    return results
+
+
+def run_backend(
+    backend: str, suppliers: int, repeat: int
+) -> tuple[float, Timings, dict[str, tuple[float, float]]]:
     url = fresh_database(backend)
     command.upgrade(alembic_config(url), "head")
     engine = build_engine(url)
@@ -179,8 +201,9 @@ def run_backend(backend: str, suppliers: int, repeat: int) -> tuple[float, Timin
                     run(client)
                     samples.append((time.perf_counter() - t0) * 1000)
                 timings[mode][name] = samples
+        exports = time_exports(client, engine)
     engine.dispose()
-    return seeding, timings
+    return seeding, timings, exports
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -220,6 +243,14 @@ def main() -> None:
         row += f"{statistics.median(pooled):>20.1f}{pct(pooled, 0.95):>20.1f}"
     print(row)
     print(f"{'seeding (s)':<{width}}" + "".join(f"{results[b][0]:>80.1f}" for b in backends))
+    for name in results[backends[0]][2]:
+        print(
+            f"{name + ' (s, MB)':<{width}}"
+            + "".join(
+                f"{f'{results[b][2][name][0]:.1f} s, {results[b][2][name][1]:.0f} MB':>80}"
+                for b in backends
+            )
+        )
 
 
 if __name__ == "__main__":
