@@ -133,7 +133,12 @@ class AllowHeader:
                 (compile_path(template)[0], {m.upper() for m in operations})
                 for template, operations in self.paths().items()
             ]
-        methods = {m for regex, ms in self._table if regex.match(path) for m in ms}
+        matches = [(regex, ms) for regex, ms in self._table if regex.match(path)]
+        # A static path (`/suppliers/export`) is routed before a templated sibling.
+        static = [
+            ms for regex, ms in matches if "{" not in regex.pattern and "(?P<" not in regex.pattern
+        ]
+        methods = {m for ms in (static or [ms for _, ms in matches]) for m in ms}
         return methods | {"HEAD"} if "GET" in methods else methods
 
 

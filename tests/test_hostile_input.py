@@ -86,6 +86,7 @@ def test_method_not_allowed_lists_every_method_of_the_path(client):
         (API, "GET, HEAD, POST"),
         (f"{API}/1", "DELETE, GET, HEAD, PATCH"),
         ("/api/v1/api-keys", "GET, HEAD, POST"),
+        (f"{API}/export", "GET, HEAD"),
     ]:
         response = client.put(path, json={})
         assert response.status_code == 405

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
@@ -53,3 +53,9 @@ def export_suppliers(
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="suppliers-{stamp}.{format}"'},
     )
+
+
+@router.api_route("/export", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def export_other_methods() -> None:
+    """`/suppliers/export` is not a supplier id: other methods are 405, not a 422 on the id."""
+    raise HTTPException(status_code=status.HTTP_405_METHOD_NOT_ALLOWED)
