@@ -111,7 +111,7 @@ class AllowHeader:
     def __init__(self, app: ASGIApp, paths: Callable[[], dict[str, Any]]) -> None:
         self.app = app
         self.paths = paths
-        self._table: list[tuple[re.Pattern[str], set[str]]] | None = None
+        self._table: list[tuple[bool, re.Pattern[str], set[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,15 +130,13 @@ class AllowHeader:
     def _methods(self, path: str) -> set[str]:
         if self._table is None:
             self._table = [
-                (compile_path(template)[0], {m.upper() for m in operations})
+                ("{" not in template, compile_path(template)[0], {m.upper() for m in operations})
                 for template, operations in self.paths().items()
             ]
-        matches = [(regex, ms) for regex, ms in self._table if regex.match(path)]
+        matches = [(static, ms) for static, regex, ms in self._table if regex.match(path)]
         # A static path (`/suppliers/export`) is routed before a templated sibling.
-        static = [
-            ms for regex, ms in matches if "{" not in regex.pattern and "(?P<" not in regex.pattern
-        ]
-        methods = {m for ms in (static or [ms for _, ms in matches]) for m in ms}
+        chosen = [ms for static, ms in matches if static] or [ms for _, ms in matches]
+        methods = set().union(*chosen)
         return methods | {"HEAD"} if "GET" in methods else methods
 
 

@@ -61,25 +61,34 @@ class RateLimit:
         address = scope["client"][0] if scope.get("client") else "unknown"
         scheme, _, token = headers.get("authorization", "").partition(" ")
         keyed = scheme.lower() == "bearer" and bool(token.strip())
+        refusal: tuple[RateLimitItem, float, str] | None = None
         try:
-            if keyed and not await self.limiter.test(
-                self.auth_failures, NAMESPACE, "auth", address
-            ):
-                await self._refuse(self.auth_failures, ("auth", address), scope, receive, send)
-                return
-            limit, identity = (
-                (self.keyed, ("key", hashlib.sha256(token.strip().encode()).hexdigest()[:32]))
-                if keyed
-                else (self.anonymous, ("addr", address))
-            )
-            allowed = await self.limiter.hit(limit, NAMESPACE, *identity)
-            stats = await self.limiter.get_window_stats(limit, NAMESPACE, *identity)
+            if keyed:
+                failures = await self.limiter.get_window_stats(
+                    self.auth_failures, NAMESPACE, "auth", address
+                )
+                if failures.remaining < 1:
+                    refusal = (
+                        self.auth_failures,
+                        failures.reset_time,
+                        "failed authentications from your address",
+                    )
+            if refusal is None:
+                limit, identity = (
+                    (self.keyed, ("key", hashlib.sha256(token.strip().encode()).hexdigest()[:32]))
+                    if keyed
+                    else (self.anonymous, ("addr", address))
+                )
+                allowed = await self.limiter.hit(limit, NAMESPACE, *identity)
+                stats = await self.limiter.get_window_stats(limit, NAMESPACE, *identity)
+                if not allowed:
+                    refusal = (limit, stats.reset_time, "requests")
         except Exception:  # the shared store is down: serve rather than fail every request
             logger.warning("rate limit storage unavailable; request not counted", exc_info=True)
             await self.app(scope, receive, send)
             return
-        if not allowed:
-            await self._refuse(limit, identity, scope, receive, send)
+        if refusal is not None:
+            await self._refuse(*refusal, scope, receive, send)
             return
         budget = _budget_headers(limit, stats.remaining, stats.reset_time)
 
@@ -98,20 +107,11 @@ class RateLimit:
         except Exception:
             logger.warning("rate limit storage unavailable", exc_info=True)
 
+    @staticmethod
     async def _refuse(
-        self,
-        limit: RateLimitItem,
-        identity: tuple[str, str],
-        scope: Scope,
-        receive: Receive,
-        send: Send,
+        limit: RateLimitItem, reset: float, what: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        try:
-            reset = (await self.limiter.get_window_stats(limit, NAMESPACE, *identity)).reset_time
-        except Exception:
-            reset = time.time() + limit.get_expiry()
         retry_after = max(1, math.ceil(reset - time.time()))
-        what = "failed authentications from your address" if identity[0] == "auth" else "requests"
         problem = TooManyRequests(
             detail=f"More than {limit} {what}; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+import app.db as db_module
+import app.main as main_module
 from app.auth.caller import SYSTEM
 from app.auth.service import create_api_key
 from app.db import alembic_config, build_engine, get_session
@@ -114,6 +117,23 @@ def client(session: Session) -> Iterator[TestClient]:
             yield test_client
     finally:
         app.dependency_overrides.clear()
+
+
+def serve_database(url: str, monkeypatch: pytest.MonkeyPatch, **engine_options: Any) -> Engine:
+    """Point the app's own engine (not the test transaction) at a migrated database of its own,
+    for tests that need real commits and several connections."""
+    engine = build_engine(url, **engine_options)
+    monkeypatch.setattr(db_module, "get_engine", lambda: engine)
+    monkeypatch.setattr(main_module, "get_engine", lambda: engine)  # /readyz
+    return engine
+
+
+def committed_admin_key(engine: Engine) -> dict[str, str]:
+    """An admin key committed on `engine`; returns its Authorization header."""
+    with Session(engine) as session:
+        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
+        session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
 
 
 KeyMaker = Callable[..., dict[str, str]]

@@ -23,11 +23,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 import app.main as main_module
-from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
 from app.config import Settings
 from app.db import build_engine, get_session
 from app.demo import seed_demo
@@ -35,6 +32,7 @@ from app.main import create_app
 from app.search.cache import clear_caches
 from tests.conftest import (
     BACKENDS,
+    committed_admin_key,
     migrate,
     request_session,
     rolled_back_session,
@@ -85,12 +83,10 @@ def fuzz_db(request, tmp_path_factory) -> Iterator[tuple[Engine, dict[str, str]]
         migrate(url)
         engine = build_engine(url)
         seed_demo(engine=engine, suppliers=50, seed=7)
-        with Session(engine) as session:
-            _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
-            session.commit()
+        admin = committed_admin_key(engine)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(main_module, "get_engine", lambda: engine)  # /readyz
-            yield engine, {"Authorization": f"Bearer {plaintext}"}
+            yield engine, admin
         engine.dispose()
 
 

@@ -7,16 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
 
-import app.db as db_module
-import app.main as main_module
-from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
 from app.config import Settings
 from app.db import build_engine
 from app.main import create_app
-from tests.conftest import PG_URL, migrate
+from tests.conftest import PG_URL, committed_admin_key, migrate, serve_database
 from tests.factories import supplier_payload
 
 SEARCH = "/api/v1/suppliers"
@@ -28,9 +23,9 @@ def outage_db(fresh_db_url: str, monkeypatch) -> Iterator[tuple[Engine, str]]:
     if make_url(fresh_db_url).get_backend_name() != "postgresql":
         pytest.skip("an outage of an embedded SQLite file is not a thing")
     migrate(fresh_db_url)
-    engine = build_engine(fresh_db_url, pool_size=2, pool_timeout=2, connect_timeout=2)
-    monkeypatch.setattr(db_module, "get_engine", lambda: engine)
-    monkeypatch.setattr(main_module, "get_engine", lambda: engine)
+    engine = serve_database(
+        fresh_db_url, monkeypatch, pool_size=2, pool_timeout=2, connect_timeout=2
+    )
     try:
         yield engine, make_url(fresh_db_url).database
     finally:
@@ -52,16 +47,9 @@ def _drop_connections(name: str) -> None:
     )
 
 
-def _admin_key(engine: Engine) -> dict[str, str]:
-    with Session(engine) as session:
-        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
-        session.commit()
-    return {"Authorization": f"Bearer {plaintext}"}
-
-
 def test_while_down_every_request_is_a_fast_503_then_it_recovers(outage_db):
     engine, name = outage_db
-    admin = _admin_key(engine)
+    admin = committed_admin_key(engine)
     client = TestClient(create_app(Settings(rate_limit_enabled=False)))
     created = client.post(SEARCH, json=supplier_payload(1), headers=admin)
     assert created.status_code == 201

@@ -7,6 +7,8 @@ from sqlmodel import Session, col, select
 
 from app.auth.caller import Caller
 from app.changes.models import ChangeEvent
+from app.suppliers.models import Supplier
+from app.suppliers.schemas import SupplierPublic
 
 KINDS = ("created", "updated", "deleted")
 
@@ -25,8 +27,6 @@ def record_change(
 
 def bulk_created_statement(*, first_id: int, last_id: int) -> Any:
     """`created` events (no stored payload) for suppliers bulk-inserted with ids in a range."""
-    from app.suppliers.models import Supplier
-
     table = Supplier.__table__  # type: ignore[attr-defined]
     rows = (
         select(table.c.id, literal("created"), table.c.created_at, table.c.version)
@@ -40,7 +40,7 @@ def bulk_created_statement(*, first_id: int, last_id: int) -> Any:
 
 def list_changes(
     *, session: Session, after: int, limit: int, caller: Caller
-) -> list[tuple[ChangeEvent, dict[str, Any] | None]]:
+) -> list[tuple[ChangeEvent, SupplierPublic | dict[str, Any] | None]]:
     """Events after `after` in order, each with the supplier record it carries."""
     # Imported here: the supplier service records events through this module.
     from app.suppliers.service import public_records
@@ -53,16 +53,13 @@ def list_changes(
             .limit(limit)
         )
     )
+    # Events written in bulk carry no record: they get the supplier as it is now.
     missing = {e.supplier_id for e in events if e.payload is None and e.kind != "deleted"}
     current = public_records(session=session, ids=sorted(missing), caller=caller)
-    return [
-        (
-            event,
-            None
-            if event.kind == "deleted"
-            else event.payload
-            if event.payload is not None
-            else current[event.supplier_id].model_dump(mode="json"),
-        )
-        for event in events
-    ]
+
+    def record(event: ChangeEvent) -> SupplierPublic | dict[str, Any] | None:
+        if event.kind == "deleted":
+            return None
+        return event.payload if event.payload is not None else current[event.supplier_id]
+
+    return [(event, record(event)) for event in events]

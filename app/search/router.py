@@ -168,9 +168,7 @@ def search_suppliers(
                 f"unknown facet(s): {', '.join(bad_facets)}; use {', '.join(FACETS)}",
             )
         )
-    text = q.strip() if q else None
-    if text and "\x00" in text:
-        errors.append(field_error(["query", "q"], "must not contain NUL characters"))
+    text = q.strip() if q else None  # NUL is refused app-wide (reject_nul_in_query)
     geo = None
     if near is not None:
         lat, lon = (float(part) for part in near.split(","))

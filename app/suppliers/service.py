@@ -325,23 +325,7 @@ def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) ->
     session.add(supplier)
     session.flush()
     session.refresh(supplier)  # size_class is computed by the database
-    public = to_public(supplier, show_contact=True)
-    fields = public.model_dump(exclude_none=True, exclude_defaults=True)
-    record_change(
-        session=session,
-        supplier_id=public.id,
-        version=public.version,
-        kind="created",
-        payload=public.model_dump(mode="json"),
-    )
-    record(
-        session=session,
-        actor=actor,
-        action="create",
-        entity="supplier",
-        entity_id=supplier.id,  # type: ignore[arg-type]
-        fields=changed_fields({}, fields),
-    )
+    _record_write(session=session, actor=actor, supplier=supplier, kind="created")
     return supplier
 
 
@@ -388,7 +372,6 @@ def update_supplier(
     *, session: Session, supplier: Supplier, data: SupplierUpdate, caller: Caller
 ) -> Supplier:
     sent = data.model_fields_set
-    before = to_public(supplier, show_contact=True).model_dump()
     if not caller.is_admin:
         if "verified" in sent:
             raise Forbidden(
@@ -399,6 +382,7 @@ def update_supplier(
             _check_self_service_certificates(
                 certifications=data.certifications, existing=supplier.certifications
             )
+    before = to_public(supplier, show_contact=True).model_dump()
     _check_codes(
         session=session,
         supply_chains=data.supply_chains,
@@ -440,22 +424,7 @@ def update_supplier(
     supplier.updated_at = utcnow()  # always dirty, so the version is checked and bumped
     session.flush()
     session.refresh(supplier)
-    after = to_public(supplier, show_contact=True)
-    record_change(
-        session=session,
-        supplier_id=after.id,
-        version=after.version,
-        kind="updated",
-        payload=after.model_dump(mode="json"),
-    )
-    record(
-        session=session,
-        actor=caller,
-        action="update",
-        entity="supplier",
-        entity_id=supplier.id,  # type: ignore[arg-type]
-        fields=changed_fields(before, after.model_dump()),
-    )
+    _record_write(session=session, actor=caller, supplier=supplier, kind="updated", before=before)
     return supplier
 
 
@@ -465,17 +434,40 @@ def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> N
     supplier.deleted_at = now
     supplier.updated_at = now
     session.flush()
+    _record_write(session=session, actor=actor, supplier=supplier, kind="deleted")
+
+
+_ACTIONS = {"created": "create", "updated": "update", "deleted": "delete"}
+
+
+def _record_write(
+    *,
+    session: Session,
+    actor: Caller,
+    supplier: Supplier,
+    kind: str,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """The change-feed event and the audit event of a write, after its flushed statement."""
+    public = None if kind == "deleted" else to_public(supplier, show_contact=True)
     record_change(
         session=session,
         supplier_id=supplier.id,  # type: ignore[arg-type]
         version=supplier.version,
-        kind="deleted",
-        payload=None,
+        kind=kind,
+        payload=public.model_dump(mode="json") if public else None,
     )
+    if public is None:
+        fields: list[str] = []
+    elif before is None:  # created: every field given a value
+        fields = changed_fields({}, public.model_dump(exclude_none=True, exclude_defaults=True))
+    else:
+        fields = changed_fields(before, public.model_dump())
     record(
         session=session,
         actor=actor,
-        action="delete",
+        action=_ACTIONS[kind],
         entity="supplier",
         entity_id=supplier.id,  # type: ignore[arg-type]
+        fields=fields,
     )

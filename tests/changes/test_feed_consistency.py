@@ -8,30 +8,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
-import app.db as db_module
 from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
 from app.config import Settings
-from app.db import alembic_config, build_engine
+from app.db import alembic_config
 from app.demo import seed_demo
 from app.main import create_app
 from app.suppliers.schemas import SupplierUpdate
 from app.suppliers.service import get_supplier, update_supplier
 from tests.changes.test_feed import _apply, _replay
-from tests.conftest import migrate
+from tests.conftest import committed_admin_key, migrate, serve_database
 from tests.factories import supplier_payload
 
 API = "/api/v1/suppliers"
 
 
 def _app_on(url, monkeypatch, *, pool_size=10):
-    engine = build_engine(url, pool_size=pool_size)
-    monkeypatch.setattr(db_module, "get_engine", lambda: engine)
-    with Session(engine) as session:
-        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
-        session.commit()
-    app = create_app(Settings(rate_limit_enabled=False))
-    return engine, app, {"Authorization": f"Bearer {plaintext}"}
+    engine = serve_database(url, monkeypatch, pool_size=pool_size)
+    return engine, create_app(Settings(rate_limit_enabled=False)), committed_admin_key(engine)
 
 
 def _all_live(client, admin):

@@ -4,15 +4,10 @@ import threading
 from collections import Counter
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-import app.db as db_module
-from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
 from app.config import Settings
-from app.db import build_engine
 from app.main import create_app
-from tests.conftest import migrate
+from tests.conftest import committed_admin_key, migrate, serve_database
 from tests.factories import supplier_payload
 
 API = "/api/v1/suppliers"
@@ -21,13 +16,9 @@ WRITERS = 8
 
 def test_if_match_race_has_exactly_one_winner(fresh_db_url, monkeypatch):
     migrate(fresh_db_url)
-    engine = build_engine(fresh_db_url, pool_size=WRITERS)
-    monkeypatch.setattr(db_module, "get_engine", lambda: engine)
+    engine = serve_database(fresh_db_url, monkeypatch, pool_size=WRITERS)
     try:
-        with Session(engine) as session:
-            _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
-            session.commit()
-        admin = {"Authorization": f"Bearer {plaintext}"}
+        admin = committed_admin_key(engine)
         app = create_app(Settings(rate_limit_enabled=False))
         with TestClient(app) as client:
             created = client.post(API, json=supplier_payload(1), headers=admin)
