@@ -93,6 +93,111 @@ def create_api_key(
         engine.dispose()
 
 
+@app.command("import")
+def import_file(
+    file: Annotated[
+        typer.FileBinaryRead, typer.Argument(help="CSV (export layout) or JSON lines.")
+    ],
+    dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
+    format: Annotated[
+        str | None, typer.Option(help="csv or jsonl; default: from the file name or content.")
+    ] = None,
+) -> None:
+    """Upsert suppliers by VAT number from a file, all or nothing (like POST /suppliers/import)."""
+    from app.auth.caller import SYSTEM
+    from app.partners.importing import ImportRejected, detect_format, import_suppliers
+
+    name = getattr(file, "name", "") or ""
+    fmt = format or next((f for f in ("csv", "jsonl") if name.endswith(f".{f}")), None)
+    if fmt is None:
+        head = file.peek(4096) if hasattr(file, "peek") else b""
+        fmt = detect_format(content_type=None, head=head)
+    if fmt not in ("csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl")
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            try:
+                report = import_suppliers(
+                    session=session, stream=file, fmt=fmt, actor=SYSTEM, dry_run=dry_run
+                )
+            except ImportRejected as exc:
+                session.rollback()
+                for error in exc.extras["errors"]:
+                    where = f"row {error['row']}" + (
+                        f", {error['field']}" if "field" in error else ""
+                    )
+                    typer.echo(f"{where}: {error['msg']}", err=True)
+                typer.echo(f"rejected: {exc.detail}", err=True)
+                raise typer.Exit(code=1) from None
+            session.commit()
+    finally:
+        engine.dispose()
+    would = "would be " if dry_run else ""
+    typer.echo(
+        f"{report.rows} rows: {report.created} {would}created, {report.updated} {would}updated, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option(help="jsonl or csv.")] = "jsonl",
+    output: Annotated[
+        typer.FileTextWrite, typer.Option(help="File to write; default: standard output.")
+    ] = "-",  # type: ignore[assignment]
+) -> None:
+    """Write every live supplier as JSON lines or CSV (like GET /suppliers/export)."""
+    from app.auth.caller import SYSTEM
+    from app.partners import service
+
+    if format not in ("jsonl", "csv"):
+        raise typer.BadParameter("--format must be jsonl or csv")
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            suppliers = service.live_suppliers(session=session, caller=SYSTEM)
+            lines = (
+                service.jsonl_lines(suppliers)
+                if format == "jsonl"
+                else service.csv_lines(suppliers)
+            )
+            for chunk in lines:
+                output.write(chunk)
+    finally:
+        engine.dispose()
+
+
+@app.command("webhooks-worker")
+def webhooks_worker(
+    once: Annotated[bool, typer.Option(help="One pass, then exit (e.g. from cron).")] = False,
+) -> None:
+    """Send webhook deliveries from this process (set WEBHOOKS_WORKER_ENABLED=false on the API)."""
+    import signal
+
+    from app.logs import configure_logging
+    from app.webhooks.worker import BackgroundWorker, Worker
+
+    settings = get_settings()
+    configure_logging(settings)
+    engine = _engine()
+    try:
+        if once:
+            report = Worker(engine, settings).run_once()
+            typer.echo(
+                f"queued {report.queued}, delivered {report.delivered}, retrying "
+                f"{report.retrying}, failed {report.failed}"
+            )
+            return
+        worker = BackgroundWorker(engine, settings)
+        signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: worker.request_stop())
+        typer.echo("webhook worker running; stop with Ctrl-C or SIGTERM")
+        worker.run_forever()
+    finally:
+        engine.dispose()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

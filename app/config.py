@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest request body accepted (bytes); larger ones get 413.",
     )
+    import_max_bytes: int = Field(
+        default=536_870_912,
+        ge=1,
+        description="Largest file `POST /suppliers/import` accepts (bytes); it is spooled to a "
+        "temporary file, not held in memory.",
+    )
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API (CORS), comma-separated; "
@@ -69,6 +75,45 @@ class Settings(BaseSettings):
     rate_limit_auth_failures: str = Field(
         default="20/minute",
         description="Requests with an unknown, revoked or expired key allowed per address.",
+    )
+
+    webhooks_worker_enabled: bool = Field(
+        default=True,
+        description="Run the webhook delivery worker in each API process (a background "
+        "thread); false when `escouting webhooks-worker` runs it on its own.",
+    )
+    webhooks_poll_seconds: float = Field(
+        default=2, gt=0, le=3600, description="Seconds the idle webhook worker waits between polls."
+    )
+    webhooks_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="Seconds one webhook delivery may take in all (look-up, connect, answer).",
+    )
+    webhooks_max_attempts: int = Field(
+        default=20, ge=1, le=100, description="Attempts before a delivery is given up (failed)."
+    )
+    webhooks_backoff_base_seconds: float = Field(
+        default=10, gt=0, description="Wait after the first failed attempt; doubles each time."
+    )
+    webhooks_backoff_max_seconds: float = Field(
+        default=3600, gt=0, description="Longest wait between two attempts."
+    )
+    webhooks_allow_http_loopback: bool = Field(
+        default=False,
+        description="Development only: allow webhook URLs on loopback addresses, over http too.",
+    )
+    webhooks_resolve_timeout_seconds: float = Field(
+        default=2, gt=0, le=30, description="Seconds to wait for a webhook host name to resolve."
+    )
+    webhooks_max_per_key: int = Field(
+        default=10, ge=1, description="Live webhook subscriptions one API key may hold."
+    )
+    webhooks_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days delivered and failed deliveries stay in the log; 0 keeps them forever.",
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -1,14 +1,16 @@
 """Engine, session and metadata plumbing shared by every domain."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from alembic.config import Config
 from fastapi import Depends, Request
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -47,6 +49,8 @@ def alembic_config(url: str | None = None) -> Config:
 # waiting); begun as a writer, it waits its turn (busy_timeout), then reads the current rows.
 SQLITE_WRITE_INTENT = "escouting_write_intent"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POST routes that only read (a query too large for a URL): no write lock for them.
+READ_ONLY_POSTS = frozenset({"/api/v1/suppliers/match"})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -119,7 +123,8 @@ def _writer_engine(engine: Engine) -> Engine:
 def get_session(request: Request) -> Iterator[Session]:
     """Request-scoped session: services only flush, the request commits once at the end."""
     engine = get_engine()
-    if request.method in WRITE_METHODS and engine.dialect.name == "sqlite":
+    writes = request.method in WRITE_METHODS and request.url.path not in READ_ONLY_POSTS
+    if writes and engine.dialect.name == "sqlite":
         engine = _writer_engine(engine)
     with Session(engine, expire_on_commit=False) as session:
         try:
@@ -132,3 +137,61 @@ def get_session(request: Request) -> Iterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def can_copy(conn: Connection) -> bool:
+    """Whether `copy_rows` can bulk-load through this connection (PostgreSQL with psycopg)."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def copy_rows(conn: Connection, *, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """`COPY table FROM STDIN` on the connection's own psycopg connection (same transaction).
+
+    Several times faster than INSERTs, and statement-level triggers fire once for all rows.
+    """
+    columns = list(rows[0])
+    as_json = [isinstance(table.c[column].type, sa.JSON) for column in columns]
+    names = ", ".join(f'"{column}"' for column in columns)
+    driver_connection: Any = conn.connection.driver_connection
+    with (
+        driver_connection.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        if any(as_json):
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(value) if encode else value
+                        for value, encode in zip(row.values(), as_json, strict=True)
+                    ]
+                )
+        else:
+            for row in rows:
+                copy.write_row(tuple(row.values()))
+
+
+def insert_rows(conn: Connection, *, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with the same keys: COPY on PostgreSQL; elsewhere the driver's own
+    executemany, with each column's bind processing applied once per value (SQLAlchemy's
+    per-row parameter handling costs more than SQLite's insert itself)."""
+    if not rows:
+        return
+    if can_copy(conn):
+        copy_rows(conn, table=table, rows=rows)
+        return
+    columns = list(rows[0])
+    processors = [
+        table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns
+    ]
+    names = ", ".join(f'"{column}"' for column in columns)
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+        [
+            tuple(
+                value if process is None or value is None else process(value)
+                for value, process in zip(row.values(), processors, strict=True)
+            )
+            for row in rows
+        ],
+    )

@@ -6,7 +6,6 @@ are read in a fixed order. Rows are appended after whatever the database holds, 
 supplier ids, in bulk: Core executemany on SQLite, COPY on PostgreSQL.
 """
 
-import json
 import math
 import re
 import time
@@ -28,6 +27,8 @@ from stdnum import luhn
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.service import bulk_created_statement
+from app.db import can_copy, copy_rows
+from app.search.bulk import deferred_fts_indexing
 from app.search.documents import build_search_extra
 from app.suppliers.models import (
     Supplier,
@@ -967,11 +968,6 @@ STATUSES = (("active", 93), ("suspended", 5), ("withdrawn", 2))
 
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_FTS_OF_SUPPLIER = re.compile(
-    r"USING\s+fts5\s*\(.*content\s*=\s*'?supplier'?.*content_rowid\s*=\s*'?id'?", re.I | re.S
-)
-_AFTER_INSERT_ON_SUPPLIER = re.compile(r"AFTER\s+INSERT\s+ON\s+[\"'`]?supplier\b", re.I)
-_INSERT_TARGET = re.compile(r"INSERT\s+INTO\s+[\"'`]?(\w+)", re.I)
 
 Weighted = tuple[list[Any], list[float]]
 Row = dict[str, Any]
@@ -1610,36 +1606,9 @@ def _live_identities(conn: Connection) -> tuple[set[str], set[str]]:
     return vats, names
 
 
-def _deferrable_fts_triggers(conn: Connection) -> tuple[list[str], list[str]]:
-    """SQLite: the FTS5 tables indexing `supplier`, and the SQL of the triggers feeding them."""
-    # Filling the FTS tables with one INSERT ... SELECT after the bulk load is about four times
-    # faster than running the triggers row by row. Only triggers that do nothing but insert
-    # into those tables are deferred; anything else keeps running as usual.
-    supplier_columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(supplier)")}
-    fts_tables = []
-    for name, sql in conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
-    ):
-        columns = {row[1] for row in conn.exec_driver_sql(f'PRAGMA table_info("{name}")')}
-        if _FTS_OF_SUPPLIER.search(sql) and columns <= supplier_columns:
-            fts_tables.append(name)
-    triggers = []
-    for sql in conn.scalars(
-        sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'supplier'")
-    ):
-        if not _AFTER_INSERT_ON_SUPPLIER.search(sql):
-            continue
-        body = sql[sql.upper().index("BEGIN") + 5 :]
-        targets = _INSERT_TARGET.findall(body)
-        statements = [s for s in body.split(";") if s.strip() and s.strip().upper() != "END"]
-        if targets and len(targets) == len(statements) and set(targets) <= set(fts_tables):
-            triggers.append(sql)
-    return (fts_tables, triggers) if triggers else ([], [])
-
-
 def _write(conn: Connection, *, batch: _Batch) -> None:
     """Insert one batch: COPY on PostgreSQL (several times faster), Core executemany elsewhere."""
-    copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    copy = can_copy(conn)
     for table, rows in (
         (SUPPLIER, batch.suppliers),
         (SUPPLY_CHAIN_LINK, batch.chains),
@@ -1647,7 +1616,7 @@ def _write(conn: Connection, *, batch: _Batch) -> None:
         (CERTIFICATION, batch.certifications),
     ):
         if rows and copy:
-            _copy(conn, table=table, rows=rows)
+            copy_rows(conn, table=table, rows=rows)
         elif rows:
             conn.execute(insert(table), rows)
     if batch.suppliers:  # the change feed: one `created` event per supplier, in id order
@@ -1655,57 +1624,13 @@ def _write(conn: Connection, *, batch: _Batch) -> None:
         conn.execute(bulk_created_statement(first_id=min(ids), last_id=max(ids)))
 
 
-def _copy(conn: Connection, *, table: sa.Table, rows: list[Row]) -> None:
-    """`COPY table FROM STDIN` on the connection's own psycopg connection (same transaction)."""
-    columns = list(rows[0])
-    as_json = [isinstance(table.c[column].type, sa.JSON) for column in columns]
-    names = ", ".join(f'"{column}"' for column in columns)
-    driver_connection: Any = conn.connection.driver_connection
-    with (
-        driver_connection.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-    ):
-        if any(as_json):
-            for row in rows:
-                copy.write_row(
-                    [
-                        json.dumps(value) if encode else value
-                        for value, encode in zip(row.values(), as_json, strict=True)
-                    ]
-                )
-        else:
-            for row in rows:
-                copy.write_row(tuple(row.values()))
-
-
-def _trigger_name(sql: str) -> str:
-    """`CREATE TRIGGER name ...` -> name."""
-    return sql.split()[2].strip("\"'`")
-
-
 def _write_in_one_transaction(conn: Connection, *, batches: Iterator[_Batch], first_id: int) -> int:
     """Write every batch in the transaction of `conn`; returns the employees written."""
-    fts_tables, triggers = (
-        _deferrable_fts_triggers(conn) if conn.dialect.name == "sqlite" else ([], [])
-    )
-    for sql in triggers:
-        conn.exec_driver_sql(f'DROP TRIGGER "{_trigger_name(sql)}"')
     employees = 0
-    for batch in batches:
-        _write(conn, batch=batch)
-        employees += batch.employees
-    for name in fts_tables:
-        columns = ", ".join(
-            f'"{row[1]}"' for row in conn.exec_driver_sql(f'PRAGMA table_info("{name}")')
-        )
-        conn.exec_driver_sql(
-            f'INSERT INTO "{name}"(rowid, {columns}) '
-            # Live suppliers only, as the deferred triggers do (revision 0005).
-            f"SELECT id, {columns} FROM supplier WHERE id >= ? AND deleted_at IS NULL",
-            (first_id,),
-        )
-    for sql in triggers:
-        conn.exec_driver_sql(sql)
+    with deferred_fts_indexing(conn, first_id=first_id):
+        for batch in batches:
+            _write(conn, batch=batch)
+            employees += batch.employees
     return employees
 
 

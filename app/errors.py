@@ -70,6 +70,12 @@ class PayloadTooLarge(StatusProblem):
     status = 413
 
 
+class UnsupportedMediaType(StatusProblem):
+    type_ = "unsupported-media-type"
+    title = "The request body's media type is not accepted here."
+    status = 415
+
+
 class TooManyRequests(StatusProblem):
     type_ = "too-many-requests"
     title = "Too many requests; slow down."
@@ -105,6 +111,7 @@ _PROBLEM_DESCRIPTIONS = {
     410: "The resource was deleted.",
     412: "`If-Match` did not name the current version.",
     413: "The request body is too large.",
+    415: "The body's `Content-Type` is not one this operation reads.",
     422: "A parameter or body field is invalid; `errors` names each one.",
     429: "Too many requests; `Retry-After` says when to retry.",
     503: "The database is unreachable or busy; `Retry-After` says when to retry.",

@@ -24,6 +24,8 @@ from app.middleware import install_middleware, reject_nul_in_query
 from app.partners.router import router as partners_router
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.worker import lifespan as webhooks_lifespan
 
 API_PREFIX = "/api/v1"
 
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "anonymous callers read public fields only (never `contact`)."
         ),
         generate_unique_id_function=_operation_id,
+        lifespan=webhooks_lifespan(settings),  # the webhook worker thread, if enabled
         dependencies=[Depends(reject_nul_in_query)],
     )
     configure_logging(settings)
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_keys_router,
         audit_router,
         changes_router,
+        webhooks_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problem_responses(429, 503))
     return app

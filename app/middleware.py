@@ -25,6 +25,8 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
 REQUEST_ID_HEADER = "X-Request-ID"
+# Routes that read (and limit) their own body: file uploads, spooled to disk as they arrive.
+STREAMED_BODY_PATHS = frozenset({"/api/v1/suppliers/import"})
 # The interactive docs load Swagger UI / ReDoc from their CDN, so they get no CSP.
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -61,14 +63,18 @@ class BodyLimit:
 
     The body is read here, up to the limit, before the application sees any of it (FastAPI
     would turn an error raised while it reads the body into a 400), then handed on whole.
+    Paths in `streamed` read their own body (file uploads) and enforce their own limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, streamed: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.streamed:
             await self.app(scope, receive, send)
             return
         announced = dict(scope.get("headers", [])).get(b"content-length", b"")
@@ -179,7 +185,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
     app.add_middleware(AllowHeader, paths=lambda: app.openapi()["paths"])
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_BODY_PATHS)
     if settings.rate_limit_enabled:  # before the body is read, after the headers are set
         app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(SecurityHeaders)

@@ -12,11 +12,18 @@ from app.suppliers.models import (
     SupplierCertification,
     SupplierSupplyChain,
 )
+from app.webhooks.models import (
+    CertificateExpiryNotice,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "Capability",
+    "CertificateExpiryNotice",
     "CertificationStandard",
     "ChangeEvent",
     "DataGeneration",
@@ -25,5 +32,8 @@ __all__ = [
     "SupplierCertification",
     "SupplierSupplyChain",
     "SupplyChain",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -1,5 +1,7 @@
 """`make bench`: seed 100,000 suppliers on SQLite and PostgreSQL, time a mix of buyer queries.
 
+Then streams both exports and imports the CSV export into an empty database (all new
+suppliers), again (nothing changes) and as a dry run.
 Each query runs through the whole HTTP stack in-process (routing, validation, SQL,
 serialisation). Prints p50/p95 per query and database, the seeding time, and the p95 of the
 whole mix, twice: "warm" as a worker answers a query asked before since the last write (totals,
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # Time the queries, not the throttle; keep the per-request access log out of the table.
 os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
+os.environ.setdefault("WEBHOOKS_WORKER_ENABLED", "false")  # no deliveries to time
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from alembic import command  # noqa: E402
@@ -48,14 +51,16 @@ ALL_FACETS = "supply_chain,capability,certification,province,size_class,tier"
 Query = Callable[[TestClient], dict]
 
 
-def fresh_database(backend: str) -> str:
+def fresh_database(backend: str, suffix: str = "") -> str:
     if backend == "sqlite":
-        path = ROOT / ".bench" / "bench.db"
+        path = ROOT / ".bench" / f"bench{suffix}.db"
         path.parent.mkdir(exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    name = make_url(PG_URL).database
+    url = make_url(PG_URL)
+    url = url.set(database=f"{url.database}{suffix}")
+    name = url.database
     admin = build_engine(
         make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)
     ).execution_options(isolation_level="AUTOCOMMIT")
@@ -63,7 +68,7 @@ def fresh_database(backend: str) -> str:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return PG_URL
+    return url.render_as_string(hide_password=False)
 
 
 def get(client: TestClient, params: dict) -> dict:
@@ -77,12 +82,40 @@ def typo_name(engine: Engine) -> str:
         name = conn.execute(
             text("SELECT name FROM supplier ORDER BY id LIMIT 1 OFFSET 777")
         ).scalar_one()
-    # Drop one letter from the longest word: a typical typo.
+    return drop_a_letter(name)
+
+
+def drop_a_letter(name: str) -> str:
+    """Drop one letter from the longest word: a typical typo."""
     words = name.split()
     longest = max(range(len(words)), key=lambda i: len(words[i]))
     word = words[longest]
     words[longest] = word[: len(word) // 2] + word[len(word) // 2 + 1 :]
     return " ".join(words)
+
+
+def match_candidate(engine: Engine) -> tuple[dict, dict[str, str]]:
+    """A partner's record of an existing supplier (a typo in the name), and a partner key."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT name, street, city, province, postal_code FROM supplier "
+                "ORDER BY id LIMIT 1 OFFSET 4242"
+            )
+        ).one()
+    with Session(engine) as session:
+        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="partner")
+        session.commit()
+    address = {k: getattr(row, k) for k in ("street", "city", "province", "postal_code")}
+    body = {"name": drop_a_letter(row.name).upper() + " S.R.L.", "address": address}
+    return body, {"Authorization": f"Bearer {plaintext}"}
+
+
+def match(client: TestClient, body: dict, headers: dict[str, str]) -> dict:
+    response = client.post(f"{API}/match", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"], "the bench's candidate should match its supplier"
+    return response.json()
 
 
 def deep_cursor(client: TestClient, params: dict, depth: int) -> str:
@@ -97,6 +130,7 @@ def deep_cursor(client: TestClient, params: dict, depth: int) -> str:
 def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
     typo = typo_name(engine)
     page31 = deep_cursor(client, {"limit": 20}, 30)
+    candidate, partner = match_candidate(engine)
     return {
         "first page, sorted by name": lambda c: get(c, {}),
         "space + EN 9100 + Varese/Milano": lambda c: get(
@@ -124,6 +158,7 @@ def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
                 "sort": "-updated_at",
             },
         ),
+        "match: typo in name + address (partner)": lambda c: match(c, candidate, partner),
         "spec example (space, EN 9100, Nadcap, 5-axis, 60 km)": lambda c: get(
             c,
             {
@@ -165,11 +200,47 @@ def time_exports(client: TestClient, engine: Engine) -> dict[str, tuple[float, f
     for fmt in ("jsonl", "csv"):
         started = time.perf_counter()
         size = 0
-        with client.stream("GET", f"{API}/export", params={"format": fmt}, headers=headers) as r:
+        with (
+            client.stream("GET", f"{API}/export", params={"format": fmt}, headers=headers) as r,
+            export_file(fmt).open("wb") as out,
+        ):
             assert r.status_code == 200, r.read()
             for chunk in r.iter_bytes():
                 size += len(chunk)
+                out.write(chunk)
         results[f"export {fmt}"] = (time.perf_counter() - started, size / 1e6)
+    return results
+
+
+def export_file(fmt: str) -> Path:
+    return ROOT / ".bench" / f"export.{fmt}"
+
+
+def time_imports(backend: str) -> dict[str, tuple[float, float]]:
+    """Seconds to import the CSV export into an empty database, then the same file again."""
+    url = fresh_database(backend, suffix="_import")
+    command.upgrade(alembic_config(url), "head")
+    engine = build_engine(url)
+    with Session(engine) as session:
+        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
+        session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}", "Content-Type": "text/csv"}
+    path = export_file("csv")
+    size = path.stat().st_size / 1e6
+    results = {}
+    for client in client_for(engine):
+        for name, params, expect in (
+            ("import csv, all new", {}, "created"),
+            ("import csv again (no-op)", {}, "unchanged"),
+            ("import csv, dry run", {"dry_run": "true"}, "unchanged"),
+        ):
+            started = time.perf_counter()
+            with path.open("rb") as body:
+                r = client.post(f"{API}/import", content=body, params=params, headers=headers)
+            assert r.status_code == 200, r.text[:2000]
+            assert r.json()[expect] == r.json()["rows"] > 0, r.json()["rows"]
+            results[name] = (time.perf_counter() - started, size)
+    engine.dispose()
     return results
 
 
@@ -203,6 +274,7 @@ def run_backend(
                 timings[mode][name] = samples
         exports = time_exports(client, engine)
     engine.dispose()
+    exports |= time_imports(backend)
     return seeding, timings, exports
 
 

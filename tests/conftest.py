@@ -15,6 +15,8 @@ import pytest
 
 # The suite's app is not throttled; tests/test_ratelimit.py builds throttled apps of its own.
 os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
+# Nor does it run the webhook worker thread; tests/webhooks drive the worker themselves.
+os.environ.setdefault("WEBHOOKS_WORKER_ENABLED", "false")
 
 from alembic import command
 from fastapi.testclient import TestClient

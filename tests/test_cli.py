@@ -83,3 +83,34 @@ def test_serve_answers_over_http(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_export_then_import_into_another_database(fresh_db_url, tmp_path):
+    """`escouting export` writes what `escouting import` reads; a second import is a no-op."""
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    _run(source, "migrate")
+    _run(source, "seed-demo", "--suppliers", "25")
+    exported = tmp_path / "suppliers.csv"
+    _run(source, "export", "--format", "csv", "--output", str(exported))
+    assert exported.read_text().count("\n") >= 26
+
+    _run(fresh_db_url, "migrate")
+    dry = _run(fresh_db_url, "import", str(exported), "--dry-run")
+    assert "25 rows: 25 would be created, 0 would be updated, 0 unchanged" in dry.output
+    assert "25 rows: 25 created" in _run(fresh_db_url, "import", str(exported)).output
+    again = _run(fresh_db_url, "import", str(exported))
+    assert "25 rows: 0 created, 0 updated, 25 unchanged" in again.output
+    copy = tmp_path / "copy.jsonl"
+    _run(fresh_db_url, "export", "--output", str(copy))
+    assert len(copy.read_text().splitlines()) == 25
+
+
+def test_import_of_a_bad_file_lists_rows_and_exits_1(fresh_db_url, tmp_path):
+    _run(fresh_db_url, "migrate")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("vat_number,name,province\nIT123,Foo,ZZ\n")
+    result = runner.invoke(app, ["import", str(bad)], env={"DATABASE_URL": fresh_db_url})
+    assert result.exit_code == 1
+    assert "row 2, vat_number:" in result.output
+    assert "row 2, address.province:" in result.output
+    assert "nothing was imported" in result.output

@@ -26,6 +26,10 @@ TABLES = {
     "supplier_certification",
     "api_key",
     "data_generation",
+    "webhook_subscription",
+    "webhook_delivery",
+    "webhook_attempt",
+    "certificate_expiry_notice",
     "alembic_version",
 }
 

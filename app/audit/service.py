@@ -33,12 +33,21 @@ def record(
     return event
 
 
+_BOOKKEEPING = frozenset({"id", "version", "updated_at", "created_at", "size_class"})
+
+
 def changed_fields(before: dict[str, object], after: dict[str, object]) -> list[str]:
     """Top-level fields whose value differs, bookkeeping fields left out."""
-    ignored = {"id", "version", "updated_at", "created_at", "size_class"}
     return sorted(
-        k for k in after if k not in ignored and _comparable(before.get(k)) != _comparable(after[k])
+        k
+        for k in after
+        if k not in _BOOKKEEPING and _comparable(before.get(k)) != _comparable(after[k])
     )
+
+
+def given_fields(record: dict[str, object]) -> list[str]:
+    """The fields a new record was given a value (`changed_fields` from nothing, cheaper)."""
+    return sorted(k for k, v in record.items() if k not in _BOOKKEEPING and v is not None)
 
 
 def _comparable(value: object) -> object:

@@ -1,17 +1,27 @@
-"""Bulk exchange for partner systems: `GET /suppliers/export`."""
+"""Partner systems: `GET /suppliers/export`, `POST /suppliers/import`, `POST /suppliers/match`."""
 
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import IO, Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from app.auth.caller import Caller
-from app.auth.deps import require_roles
-from app.db import get_session
-from app.errors import problem_responses
-from app.partners import service
+from app.auth.deps import AdminDep, require_roles
+from app.config import get_settings
+from app.db import SessionDep, get_session
+from app.errors import (
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    field_error,
+    invalid,
+    problem_responses,
+)
+from app.partners import importing, matching, service
+from app.partners.schemas import MatchPage, MatchRequest
 
 router = APIRouter(prefix="/suppliers", tags=["partners"])
 
@@ -55,7 +65,96 @@ def export_suppliers(
     )
 
 
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+async def uploaded_file(request: Request) -> AsyncIterator[IO[bytes]]:
+    """The request body, spooled to a temporary file as it arrives (limit: IMPORT_MAX_BYTES)."""
+    limit = get_settings().import_max_bytes
+    too_large = PayloadTooLarge(detail=f"The file exceeds the import limit of {limit} bytes.")
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        raise too_large
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            spool.write(chunk)
+        spool.seek(0)
+        yield spool  # type: ignore[misc]
+
+
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file: CSV in the export layout (header row first) or JSON lines.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    response_model=importing.ImportReport,
+    openapi_extra=_IMPORT_BODY,
+    responses=problem_responses(401, 403, 409, 413, 415, 422),
+)
+def import_suppliers(
+    session: SessionDep,
+    caller: AdminDep,
+    file: Annotated[IO[bytes], Depends(uploaded_file)],
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+    dry_run: Annotated[
+        bool, Query(description="Validate and report what would change; write nothing.")
+    ] = False,
+    format: Annotated[
+        Literal["csv", "jsonl"] | None,
+        Query(description="Overrides the body's `Content-Type` (text/csv, application/x-ndjson)."),
+    ] = None,
+) -> importing.ImportReport:
+    """Upsert suppliers by VAT number from CSV or JSON lines, all or nothing (admin)."""
+    head = file.read(4096)
+    file.seek(0)
+    if not head.strip():
+        raise invalid([field_error(["body"], "the file is empty")])
+    fmt = format or importing.detect_format(content_type=content_type, head=head)
+    if fmt is None:
+        raise UnsupportedMediaType(
+            detail=f"Send text/csv or application/x-ndjson, not {content_type}."
+        )
+    return importing.import_suppliers(
+        session=session, stream=file, fmt=fmt, actor=caller, dry_run=dry_run
+    )
+
+
 @router.api_route("/export", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-def export_other_methods() -> None:
-    """`/suppliers/export` is not a supplier id: other methods are 405, not a 422 on the id."""
+@router.api_route("/import", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route("/match", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def other_methods() -> None:
+    """These paths are not supplier ids: other methods are 405, not a 422 on the id."""
     raise HTTPException(status_code=status.HTTP_405_METHOD_NOT_ALLOWED)
+
+
+MatcherDep = Annotated[Caller, Depends(require_roles("admin", "partner"))]
+
+
+@router.post("/match", response_model=MatchPage, responses=problem_responses(401, 403, 422))
+def match_suppliers(
+    body: MatchRequest,
+    session: SessionDep,
+    caller: MatcherDep,
+    limit: Annotated[int, Query(ge=1, le=50, description="Most matches returned.")] = 10,
+    min_confidence: Annotated[
+        float, Query(ge=0, le=1, description="Leave out matches less confident than this.")
+    ] = 0.5,
+) -> MatchPage:
+    """Live suppliers that are probably the same company as a candidate (admin, partner)."""
+    items = matching.match_suppliers(
+        session=session, body=body, caller=caller, limit=limit, min_confidence=min_confidence
+    )
+    return MatchPage(items=items)

@@ -24,6 +24,7 @@ MATRIX = {
     "issue key": ("POST", "/api/v1/api-keys", {"role": "buyer"}, (401, 403, 403, 403, 403, 201)),
     "revoke key": ("DELETE", "/api/v1/api-keys/{kid}", None, (401, 403, 403, 403, 403, 204)),
     "read audit": ("GET", "/api/v1/audit", None, (401, 403, 403, 403, 403, 200)),
+    "match suppliers": ("POST", f"{API}/match", {"name": "Acme"}, (401, 403, 200, 403, 403, 200)),
 }
 SEES_CONTACT = dict(zip(IDENTITIES, (False, True, True, True, False, True), strict=True))
 

@@ -1,0 +1,132 @@
+"""Webhook subscriptions for partner systems (partner and admin keys)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from app.auth.caller import Caller
+from app.auth.deps import require_roles
+from app.config import Settings, get_settings
+from app.db import SessionDep, utcnow
+from app.errors import field_error, invalid, problem_responses
+from app.search.cursors import decode_cursor, encode_cursor
+from app.webhooks import service
+from app.webhooks.schemas import (
+    DeliveryPage,
+    DeliveryPublic,
+    DeliveryStatus,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPublic,
+)
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=problem_responses(401, 403))
+
+HookOwnerDep = Annotated[Caller, Depends(require_roles("admin", "partner"))]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+WebhookId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Subscription id.")]
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Delivery id.")]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookCreated,
+    responses=problem_responses(409),
+)
+def create_webhook(
+    body: WebhookCreate,
+    session: SessionDep,
+    caller: HookOwnerDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+) -> WebhookCreated:
+    """Register a URL for events; the signing secret is shown only in this response."""
+    subscription, secret = service.create_subscription(
+        session=session, data=body, actor=caller, settings=settings
+    )
+    [public] = service.to_public(session=session, subscriptions=[subscription], now=utcnow())
+    response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=subscription.id))
+    return WebhookCreated(**public.model_dump(), secret=secret)
+
+
+@router.get("", response_model=list[WebhookPublic])
+def list_webhooks(session: SessionDep, caller: HookOwnerDep) -> list[WebhookPublic]:
+    """Subscriptions of the calling key (admins: all of them)."""
+    found = service.list_subscriptions(session=session, caller=caller)
+    return service.to_public(session=session, subscriptions=found, now=utcnow())
+
+
+@router.get("/{webhook_id}", response_model=WebhookPublic, responses=problem_responses(404))
+def get_webhook(webhook_id: WebhookId, session: SessionDep, caller: HookOwnerDep) -> WebhookPublic:
+    """One subscription (never its secret)."""
+    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
+    return service.to_public(session=session, subscriptions=[found], now=utcnow())[0]
+
+
+@router.delete(
+    "/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
+def delete_webhook(webhook_id: WebhookId, session: SessionDep, caller: HookOwnerDep) -> Response:
+    """Unsubscribe: nothing more is sent, pending deliveries are dropped."""
+    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
+    service.delete_subscription(session=session, subscription=found, actor=caller, now=utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=problem_responses(404),
+)
+def list_deliveries(
+    webhook_id: WebhookId,
+    session: SessionDep,
+    caller: HookOwnerDep,
+    status_: Annotated[
+        DeliveryStatus | None, Query(alias="status", description="Only deliveries in this state.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+) -> DeliveryPage:
+    """The delivery log, newest first: status, attempts, answers and errors."""
+    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
+    before_id = None
+    if cursor is not None:
+        position = decode_cursor(cursor)
+        before_id = position.get("deliveries_before")
+        if not isinstance(before_id, int) or position.get("webhook") != webhook_id:
+            raise invalid([field_error(["query", "cursor"], "not a cursor of this delivery log")])
+    deliveries = service.list_deliveries(
+        session=session,
+        subscription_id=found.id,  # type: ignore[arg-type]
+        limit=limit,
+        before_id=before_id,
+        status=status_,
+    )
+    more = len(deliveries) > limit
+    deliveries = deliveries[:limit]
+    return DeliveryPage(
+        items=service.deliveries_public(session=session, deliveries=deliveries),
+        next_cursor=encode_cursor({"deliveries_before": deliveries[-1].id, "webhook": webhook_id})
+        if more
+        else None,
+    )
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryPublic,
+    responses=problem_responses(404),
+)
+def retry_delivery(
+    webhook_id: WebhookId, delivery_id: DeliveryId, session: SessionDep, caller: HookOwnerDep
+) -> DeliveryPublic:
+    """Send a delivery again as soon as the worker gets to it (e.g. after it failed)."""
+    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
+    delivery = service.retry_delivery(
+        session=session, subscription=found, delivery_id=delivery_id, actor=caller, now=utcnow()
+    )
+    return service.deliveries_public(session=session, deliveries=[delivery])[0]
