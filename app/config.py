@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="Heads of relevance rankings (first 200 rows each) kept per worker until "
         "the data changes (entries); 0 turns the cache off.",
     )
+    scouting_ranking_cache_size: int = Field(
+        default=32,
+        ge=0,
+        description="Full match rankings of scouting requests kept per worker until the data "
+        "or the request changes (entries); 0 turns the cache off.",
+    )
 
     redis_url: str | None = Field(
         default=None,

@@ -22,6 +22,7 @@ from app.errors import ServiceUnavailable, install_problem_handlers, problem_res
 from app.logs import configure_logging
 from app.middleware import install_middleware, reject_nul_in_query
 from app.partners.router import router as partners_router
+from app.scouting.router import router as scouting_router
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 from app.webhooks.router import router as webhooks_router
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         changes_router,
         webhooks_router,
+        scouting_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problem_responses(429, 503))
     return app

@@ -5,6 +5,7 @@ from app.auth.models import ApiKey
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.models import ChangeEvent
 from app.db import metadata
+from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
 from app.search.models import DataGeneration
 from app.suppliers.models import (
     Supplier,
@@ -27,6 +28,9 @@ __all__ = [
     "CertificationStandard",
     "ChangeEvent",
     "DataGeneration",
+    "ScoutingMark",
+    "ScoutingRequest",
+    "ScoutingResponse",
     "Supplier",
     "SupplierCapability",
     "SupplierCertification",

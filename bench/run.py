@@ -39,6 +39,7 @@ from app.auth.service import create_api_key  # noqa: E402
 from app.db import alembic_config, build_engine, get_session  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import app  # noqa: E402
+from app.scouting.service import clear_ranking_cache as clear_scouting_cache  # noqa: E402
 from app.search.cache import clear_caches, count_cache, ranking_cache  # noqa: E402
 
 PG_URL = os.environ.get(
@@ -127,10 +128,41 @@ def deep_cursor(client: TestClient, params: dict, depth: int) -> str:
     return cursor
 
 
+def scouting_request(client: TestClient, engine: Engine) -> tuple[int, dict[str, str]]:
+    """A typical buyer's request (one chain, EN 9100, three capabilities, 60 km) and its key."""
+    with Session(engine) as session:
+        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="buyer")
+        session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    lat, lon = (float(part) for part in VARESE.split(","))
+    body = {
+        "title": "Titanium rotor parts",
+        "description": "Fresatura a 5 assi di particolari in titanio per elicotteri, con "
+        "controlli non distruttivi.",
+        "supply_chains": ["rotary-wing"],
+        "required_certifications": ["en-9100"],
+        "required_capabilities": ["machining.milling-5-axis", "machining.titanium", "testing.ndt"],
+        "preferred_capabilities": ["surface-treatment.anodizing"],
+        "near": {"lat": lat, "lon": lon, "radius_km": 60},
+        "size_classes": ["small", "medium"],
+    }
+    response = client.post("/api/v1/scouting-requests", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["id"], headers
+
+
+def scouting_matches(client: TestClient, request_id: int, headers: dict[str, str]) -> dict:
+    response = client.get(f"/api/v1/scouting-requests/{request_id}/matches", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"], "the bench's scouting request should have matches"
+    return response.json()
+
+
 def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
     typo = typo_name(engine)
     page31 = deep_cursor(client, {"limit": 20}, 30)
     candidate, partner = match_candidate(engine)
+    scouting = scouting_request(client, engine)
     return {
         "first page, sorted by name": lambda c: get(c, {}),
         "space + EN 9100 + Varese/Milano": lambda c: get(
@@ -159,6 +191,9 @@ def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
             },
         ),
         "match: typo in name + address (partner)": lambda c: match(c, candidate, partner),
+        "scouting matches (rotary wing, EN 9100, 3 capabilities, 60 km)": lambda c: (
+            scouting_matches(c, *scouting)
+        ),
         "spec example (space, EN 9100, Nadcap, 5-axis, 60 km)": lambda c: get(
             c,
             {
@@ -268,6 +303,7 @@ def run_backend(
                 for _ in range(repeat):
                     if mode == "cold":
                         clear_caches()
+                        clear_scouting_cache()
                     t0 = time.perf_counter()
                     run(client)
                     samples.append((time.perf_counter() - t0) * 1000)

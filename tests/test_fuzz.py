@@ -61,6 +61,12 @@ include-name = [
   "POST /api/v1/suppliers/import",
   "POST /api/v1/webhooks",
   "GET /api/v1/webhooks/{webhook_id}/deliveries",
+  "POST /api/v1/scouting-requests",
+  "PATCH /api/v1/scouting-requests/{request_id}",
+  "GET /api/v1/scouting-requests",
+  "GET /api/v1/scouting-requests/{request_id}/matches",
+  "PUT /api/v1/scouting-requests/{request_id}/marks/{supplier_id}",
+  "POST /api/v1/scouting-requests/{request_id}/responses",
 ]
 checks.positive_data_acceptance.enabled = false
 

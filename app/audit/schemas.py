@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.types import UtcDatetime
 
-AuditEntity = Literal["supplier", "api_key", "webhook"]
+AuditEntity = Literal["supplier", "api_key", "webhook", "scouting_request"]
 AuditAction = Literal["create", "update", "delete", "revoke"]
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from typing import IO, Any, Literal
 
@@ -29,7 +30,7 @@ from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.models import ChangeEvent
 from app.db import can_copy, copy_rows, insert_rows, utcnow
 from app.errors import ValidationProblem, field_error
-from app.partners.service import CSV_COLUMNS, LIST_SEPARATOR
+from app.partners.service import CSV_COLUMNS, LIST_SEPARATOR, csv_row
 from app.search.bulk import deferred_fts_indexing
 from app.search.documents import build_search_extra, capability_labels
 from app.suppliers.models import (
@@ -38,8 +39,18 @@ from app.suppliers.models import (
     SupplierCertification,
     SupplierSupplyChain,
 )
-from app.suppliers.schemas import SupplierCreate, SupplierPublic, VatNumber
+from app.suppliers.schemas import (
+    Address,
+    AddressPublic,
+    CertificationPublic,
+    Contact,
+    ContactPublic,
+    SupplierCreate,
+    SupplierPublic,
+    VatNumber,
+)
 from app.suppliers.service import public_records
+from app.suppliers.sizing import size_class
 
 Format = Literal["csv", "jsonl"]
 Action = Literal["created", "updated"]
@@ -98,13 +109,15 @@ class _Row:
     row: int
     fields: dict[str, Any] | None  # None: unreadable, see errors
     errors: list[dict[str, Any]] = field(default_factory=list)
+    cells: dict[str, str] | None = None  # CSV: the row as read, to compare with the stored one
     # Checked as it is read (see _precheck):
     vat: str | None = None  # the key, normalised; None with vat_errors
     vat_errors: list[dict[str, Any]] = field(default_factory=list)
-    # The row validated on its own: what a new supplier gets, or an existing one if the row
-    # gives every field (so nothing of the stored record shows through).
-    alone: SupplierCreate | None = None
-    alone_errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def alone(self) -> tuple[SupplierCreate | None, list[dict[str, Any]]]:
+        """The row validated on its own: what a new supplier gets, or an existing one if the
+        row gives every field (so nothing of the stored record shows through)."""
+        return _validated(self.row, self.fields)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -114,6 +127,7 @@ class _Plan:
     data: SupplierCreate
     supplier_id: int | None = None
     before: SupplierPublic | None = None
+    certificate_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -122,18 +136,26 @@ class _Catalogue:
     capabilities: set[str]
     standards: set[str]
     labels: dict[str, Any]
+    # Position of each code in the database's own order (its collation), so lists built here
+    # come out as `GET /suppliers/{id}` reads them (ORDER BY code).
+    rank: dict[str, int]
 
     @classmethod
     def load(cls, session: Session) -> "_Catalogue":
-        def codes(model: Any) -> set[str]:
-            return set(session.scalars(select(model.code)))
+        def codes(model: Any) -> list[str]:
+            return list(session.scalars(select(model.code).order_by(model.code)))
 
+        chains, capabilities = codes(SupplyChain), codes(Capability)
         return cls(
-            supply_chains=codes(SupplyChain),
-            capabilities=codes(Capability),
-            standards=codes(CertificationStandard),
+            supply_chains=set(chains),
+            capabilities=set(capabilities),
+            standards=set(codes(CertificationStandard)),
             labels=capability_labels(session=session),
+            rank={code: i for ordered in (chains, capabilities) for i, code in enumerate(ordered)},
         )
+
+    def ordered(self, codes: list[str]) -> list[str]:
+        return sorted(codes, key=self.rank.__getitem__)
 
 
 def detect_format(*, content_type: str | None, head: bytes) -> Format | None:
@@ -258,7 +280,7 @@ def _csv_record(row: int, cells: dict[str, str]) -> _Row:
         fields["location"] = {"lat": lat, "lon": lon} if lat is not None else None
     if fields.get("address", {}).get("country", "") is None:
         del fields["address"]["country"]  # an empty country keeps the default, IT
-    return _Row(row, None if errors else fields, errors)
+    return _Row(row, None if errors else fields, errors, cells=cells)
 
 
 def _error(row: int, loc: Iterable[str | int], msg: str, type_: str = "value_error") -> dict:
@@ -341,7 +363,7 @@ def _plan_batch(
             continue
         if row.vat is None:
             errors += row.vat_errors
-            errors += [e for e in row.alone_errors if e.get("field") != "vat_number"]
+            errors += [e for e in row.alone()[1] if e.get("field") != "vat_number"]
             continue
         first = seen.setdefault(row.vat, row.row)
         if first != row.row:
@@ -367,9 +389,12 @@ def _plan_batch(
     for row, vat in keyed:
         supplier_id = existing.get(vat)
         before = stored[supplier_id] if supplier_id is not None else None
+        if before is not None and _same_as_stored(row, before):
+            unchanged += 1  # the common case of a re-import, decided without validating
+            continue
         current = _as_input(before) if before is not None else None
         if current is None or _complete(row.fields):  # type: ignore[arg-type]
-            data, problems = row.alone, row.alone_errors
+            data, problems = row.alone()
         else:
             data, problems = _validated(row.row, _merged(current, row.fields))  # type: ignore[arg-type]
         if data is None:
@@ -421,8 +446,30 @@ def _precheck(row: _Row) -> _Row:
             row.vat_errors = [
                 _error(row.row, ["vat_number"], e["msg"], e["type"]) for e in exc.errors()
             ]
-    row.alone, row.alone_errors = _validated(row.row, row.fields)
     return row
+
+
+def _same_as_stored(row: _Row, stored: SupplierPublic) -> bool:
+    """Whether every field the row gives reads exactly as the stored supplier's (as the export
+    writes it). Stored records were validated when written, so such a row changes nothing."""
+    if row.cells is not None:
+        flat = csv_row(stored)
+        return all(
+            value == ("" if flat[column] is None else str(flat[column]))
+            for column, value in row.cells.items()
+            if column not in READ_ONLY_FIELDS
+        )
+    record = _as_input(stored)
+    return all(_same(value, record.get(name)) for name, value in row.fields.items())  # type: ignore[union-attr]
+
+
+def _same(given: Any, stored: Any) -> bool:
+    if isinstance(given, dict) and isinstance(stored, dict):  # address, contact: field by field
+        return all(value == stored.get(key, _MISSING) for key, value in given.items())
+    return given == stored
+
+
+_MISSING = object()
 
 
 # ---------------------------------------------------------------- writing
@@ -463,7 +510,7 @@ def _write_batch(
             {**_supplier_values(p.data, catalogue), "created_at": now, "updated_at": now}
             for p in created
         ]
-        ids = _new_ids(session=session, count=len(created))
+        ids = _new_ids(session=session, table=_SUPPLIER, count=len(created))
         for plan, row, supplier_id in zip(created, rows, ids, strict=True):
             plan.supplier_id = row["id"] = supplier_id
         _insert(session=session, table=_SUPPLIER, rows=[{**row, "version": 1} for row in rows])
@@ -477,7 +524,7 @@ def _write_batch(
         for table in _LINKS:
             session.execute(delete(table).where(table.c.supplier_id.in_(ids)))
     _write_links(session=session, plans=plans)
-    _record_events(session=session, plans=plans, actor=actor, now=now)
+    _record_events(session=session, plans=plans, catalogue=catalogue, actor=actor, now=now)
 
 
 def _update_suppliers(*, session: Session, rows: list[dict[str, Any]]) -> None:
@@ -515,23 +562,35 @@ def _update_suppliers(*, session: Session, rows: list[dict[str, Any]]) -> None:
         staging.drop(connection)
 
 
-def _new_ids(*, session: Session, count: int) -> list[int]:
-    """Ids for new suppliers, drawn up front so rows are inserted in plain batches.
+def _new_ids(*, session: Session, table: Any, count: int) -> list[int]:
+    """Ids for new rows of `table`, drawn up front: rows go in plain batches, and the change
+    feed's records are built from what was written instead of read back.
 
     (INSERT ... RETURNING with its rows in order runs row by row on SQLite.) PostgreSQL: from
     the id sequence. SQLite: after the highest id, safe as the import holds the write lock
     (a concurrent writer would make its insert fail, never collide).
     """
+    if not count:
+        return []
     if session.get_bind().dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence("supplier", "id")
+        sequence = func.pg_get_serial_sequence(table.name, "id")
         draw = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
         return list(session.scalars(draw))
-    highest = session.scalar(select(func.max(_SUPPLIER.c.id))) or 0
+    highest = session.scalar(select(func.max(table.c.id))) or 0
     return list(range(highest + 1, highest + 1 + count))
 
 
 def _write_links(*, session: Session, plans: list[_Plan]) -> None:
     chains, capabilities, certificates = _LINKS
+    ids = iter(
+        _new_ids(
+            session=session,
+            table=certificates,
+            count=sum(len(p.data.certifications) for p in plans),
+        )
+    )
+    for plan in plans:
+        plan.certificate_ids = [next(ids) for _ in plan.data.certifications]
     for table, rows in (
         (
             chains,
@@ -553,12 +612,13 @@ def _write_links(*, session: Session, plans: list[_Plan]) -> None:
             certificates,
             [
                 {
+                    "id": certificate_id,
                     "supplier_id": p.supplier_id,
                     "standard_code": c.standard,
                     **c.model_dump(exclude={"standard"}),
                 }
                 for p in plans
-                for c in p.data.certifications
+                for c, certificate_id in zip(p.data.certifications, p.certificate_ids, strict=True)
             ],
         ),
     ):
@@ -566,12 +626,13 @@ def _write_links(*, session: Session, plans: list[_Plan]) -> None:
             _insert(session=session, table=table, rows=rows)
 
 
-def _record_events(*, session: Session, plans: list[_Plan], actor: Caller, now: Any) -> None:
+def _record_events(
+    *, session: Session, plans: list[_Plan], catalogue: _Catalogue, actor: Caller, now: datetime
+) -> None:
     """Change-feed and audit events for the batch, in file order, after its statements."""
-    after = public_records(session=session, ids=[p.supplier_id for p in plans], caller=SYSTEM)  # type: ignore[misc]
     changes, audits = [], []
     for plan in plans:
-        payload = after[plan.supplier_id].model_dump(mode="json")  # type: ignore[index]
+        payload = _written(plan, catalogue=catalogue, now=now).model_dump(mode="json")
         changes.append(
             {
                 "supplier_id": plan.supplier_id,
@@ -599,6 +660,39 @@ def _record_events(*, session: Session, plans: list[_Plan], actor: Caller, now: 
         )
     _insert(session=session, table=ChangeEvent.__table__, rows=changes)  # type: ignore[attr-defined]
     _insert(session=session, table=AuditEvent.__table__, rows=audits)  # type: ignore[attr-defined]
+
+
+def _written(plan: _Plan, *, catalogue: _Catalogue, now: datetime) -> SupplierPublic:
+    """The record as `GET /suppliers/{id}` (with contact) reads it after the write."""
+    data, before = plan.data, plan.before
+    address = data.address or Address()
+    contact = data.contact or Contact()
+    return SupplierPublic(
+        id=plan.supplier_id,  # type: ignore[arg-type]
+        name=data.name,
+        legal_name=data.legal_name,
+        vat_number=data.vat_number,
+        description=data.description,
+        website=str(data.website) if data.website else None,
+        address=AddressPublic(**address.model_dump()),
+        location=data.location,
+        employees=data.employees,
+        annual_revenue_eur=data.annual_revenue_eur,
+        size_class=size_class(data.employees, data.annual_revenue_eur),  # type: ignore[arg-type]
+        tier=data.tier,
+        supply_chains=catalogue.ordered(data.supply_chains),
+        capabilities=catalogue.ordered(data.capabilities),
+        certifications=[
+            CertificationPublic(id=certificate_id, **c.model_dump())
+            for c, certificate_id in zip(data.certifications, plan.certificate_ids, strict=True)
+        ],
+        programs=list(data.programs),
+        contact=ContactPublic(**contact.model_dump()),
+        verified=data.verified,
+        created_at=before.created_at if before else now,
+        updated_at=now,
+        version=before.version + 1 if before else 1,
+    )
 
 
 def _insert(*, session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

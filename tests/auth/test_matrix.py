@@ -25,6 +25,18 @@ MATRIX = {
     "revoke key": ("DELETE", "/api/v1/api-keys/{kid}", None, (401, 403, 403, 403, 403, 204)),
     "read audit": ("GET", "/api/v1/audit", None, (401, 403, 403, 403, 403, 200)),
     "match suppliers": ("POST", f"{API}/match", {"name": "Acme"}, (401, 403, 200, 403, 403, 200)),
+    "post scouting request": (
+        "POST",
+        "/api/v1/scouting-requests",
+        {"title": "Rotor parts", "supply_chains": ["rotary-wing"]},
+        (401, 201, 403, 403, 403, 201),
+    ),
+    "list scouting requests": (
+        "GET",
+        "/api/v1/scouting-requests",
+        None,
+        (401, 200, 403, 200, 200, 200),
+    ),
 }
 SEES_CONTACT = dict(zip(IDENTITIES, (False, True, True, True, False, True), strict=True))
 

@@ -1,0 +1,228 @@
+"""E-scouting endpoints: buyers' requests, their ranked matches, shortlists, supplier answers."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+
+from app.auth.caller import Caller
+from app.auth.deps import require_roles
+from app.db import SessionDep
+from app.errors import field_error, invalid, problem_responses
+from app.scouting import service
+from app.scouting.schemas import (
+    MarkFilter,
+    MarkIn,
+    MarkPublic,
+    MatchPage,
+    RequestStatus,
+    ResponseIn,
+    ResponsePublic,
+    ScoutingRequestCreate,
+    ScoutingRequestPage,
+    ScoutingRequestPublic,
+    ScoutingRequestUpdate,
+)
+
+router = APIRouter(
+    prefix="/scouting-requests", tags=["scouting"], responses=problem_responses(401, 403)
+)
+
+BuyerDep = Annotated[Caller, Depends(require_roles("admin", "buyer"))]
+ReaderDep = Annotated[Caller, Depends(require_roles("admin", "buyer", "supplier"))]
+SupplierDep = Annotated[Caller, Depends(require_roles("supplier"))]
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Scouting request id.")]
+SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Supplier id.")]
+IfMatch = Annotated[str | None, Header(max_length=1024)]
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[
+    str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
+]
+
+
+def _etag(response: Response, public: ScoutingRequestPublic) -> None:
+    response.headers["ETag"] = f'"{public.version}"'
+    response.headers["Vary"] = "Authorization"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScoutingRequestPublic,
+    responses=problem_responses(422),
+)
+def create_scouting_request(
+    body: ScoutingRequestCreate,
+    session: SessionDep,
+    caller: BuyerDep,
+    request: Request,
+    response: Response,
+) -> ScoutingRequestPublic:
+    """Post a scouting request (buyer, admin); it belongs to the key that posts it."""
+    created = service.create_request(session=session, data=body, caller=caller)
+    public = service.to_public(session=session, request=created, caller=caller)
+    response.headers["Location"] = str(
+        request.url_for("get_scouting_request", request_id=created.id)
+    )
+    _etag(response, public)
+    return public
+
+
+@router.get("", response_model=ScoutingRequestPage, responses=problem_responses(422))
+def list_scouting_requests(
+    session: SessionDep,
+    caller: ReaderDep,
+    matching: Annotated[
+        Literal["me"] | None,
+        Query(
+            description="`me` (supplier keys, implied for them): open requests the caller's "
+            "supplier passes the knock-outs of."
+        ),
+    ] = None,
+    status_: Annotated[
+        RequestStatus | None,
+        Query(alias="status", description="Only open or only closed (buyers and admins)."),
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> ScoutingRequestPage:
+    """List your own requests (admins: all), or as a supplier the open requests you match."""
+    if matching == "me" and caller.role != "supplier":
+        raise invalid([field_error(["query", "matching"], "`me` is for supplier keys")])
+    if caller.role == "supplier" and status_ == "closed":
+        raise invalid([field_error(["query", "status"], "suppliers see open requests only")])
+    return service.list_requests(
+        session=session, caller=caller, status=status_, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/{request_id}", response_model=ScoutingRequestPublic, responses=problem_responses(404))
+def get_scouting_request(
+    request_id: RequestId, session: SessionDep, caller: ReaderDep, response: Response
+) -> ScoutingRequestPublic:
+    """Read a request: its owner and admins with every response; a matching supplier its own."""
+    found = service.get_visible_request(session=session, request_id=request_id, caller=caller)
+    public = service.to_public(session=session, request=found, caller=caller)
+    _etag(response, public)
+    return public
+
+
+@router.patch(
+    "/{request_id}",
+    response_model=ScoutingRequestPublic,
+    responses=problem_responses(404, 409, 412, 422),
+)
+def update_scouting_request(
+    request_id: RequestId,
+    body: ScoutingRequestUpdate,
+    session: SessionDep,
+    caller: BuyerDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ScoutingRequestPublic:
+    """Change an open request (owner, admin); honours `If-Match`; 409 once closed."""
+    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
+    service.check_if_match(request=found, if_match=if_match)
+    updated = service.update_request(session=session, request=found, data=body, caller=caller)
+    public = service.to_public(session=session, request=updated, caller=caller)
+    _etag(response, public)
+    return public
+
+
+@router.post(
+    "/{request_id}/close",
+    response_model=ScoutingRequestPublic,
+    responses=problem_responses(404, 409, 412),
+)
+def close_scouting_request(
+    request_id: RequestId,
+    session: SessionDep,
+    caller: BuyerDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ScoutingRequestPublic:
+    """Close an open request (owner, admin): no more responses or changes; 409 if closed."""
+    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
+    service.check_if_match(request=found, if_match=if_match)
+    closed = service.close_request(session=session, request=found, caller=caller)
+    public = service.to_public(session=session, request=closed, caller=caller)
+    _etag(response, public)
+    return public
+
+
+@router.get(
+    "/{request_id}/matches", response_model=MatchPage, responses=problem_responses(404, 422)
+)
+def list_scouting_matches(
+    request_id: RequestId,
+    session: SessionDep,
+    caller: BuyerDep,
+    state: Annotated[
+        MarkFilter | None,
+        Query(description="Only shortlisted, excluded or unmarked matches."),
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> MatchPage:
+    """Suppliers passing the knock-outs, best first, each with its score explained (owner)."""
+    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
+    return service.list_matches(
+        session=session, request=found, caller=caller, state=state, limit=limit, cursor=cursor
+    )
+
+
+@router.put(
+    "/{request_id}/marks/{supplier_id}",
+    response_model=MarkPublic,
+    responses=problem_responses(404, 422),
+)
+def mark_scouting_match(
+    request_id: RequestId,
+    supplier_id: SupplierId,
+    body: MarkIn,
+    session: SessionDep,
+    caller: BuyerDep,
+) -> MarkPublic:
+    """Shortlist or exclude a match, with a note (owner, admin); 404 if not a match."""
+    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
+    return service.set_mark(
+        session=session, request=found, supplier_id=supplier_id, data=body, caller=caller
+    )
+
+
+@router.delete(
+    "/{request_id}/marks/{supplier_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404),
+)
+def unmark_scouting_match(
+    request_id: RequestId, supplier_id: SupplierId, session: SessionDep, caller: BuyerDep
+) -> Response:
+    """Remove the mark of a match (owner, admin)."""
+    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
+    service.delete_mark(session=session, request=found, supplier_id=supplier_id, caller=caller)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{request_id}/responses",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResponsePublic,
+    responses={
+        200: {"description": "The supplier's earlier answer, replaced."},
+        **problem_responses(404, 409, 422),
+    },
+)
+def respond_to_scouting_request(
+    request_id: RequestId,
+    body: ResponseIn,
+    session: SessionDep,
+    caller: SupplierDep,
+    response: Response,
+) -> ResponsePublic:
+    """Answer an open request you match (supplier key): interested or declined, a message."""
+    answer, created = service.respond(
+        session=session, request_id=request_id, data=body, caller=caller
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return answer

@@ -1,0 +1,933 @@
+"""E-scouting: requests, knock-outs in SQL, ranked and explained matches, marks, responses.
+
+Services flush; the request commits. The knock-outs are SQL conditions on `supplier` (the
+same certificate validity as search's `valid_certificate`); the ranking of the suppliers that
+pass them is computed from five set-based queries (the candidates' rows, the requested chains
+they serve, their capabilities within the requested subtrees, their relevant certificates,
+and which description words their profile mentions) and `app.scouting.ranking`, then kept per
+worker until the data or the request changes (`app.search.cache`). Pages, marks and responses
+are cut from that ranking on every call.
+"""
+
+import hashlib
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Sequence
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, column, func, literal, or_, text, union_all
+from sqlmodel import Session, col, select
+
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.catalogue.models import Capability, CertificationStandard, SupplyChain
+from app.catalogue.service import list_capabilities, unknown_codes
+from app.config import get_settings
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, field_error, invalid
+from app.scouting import ranking
+from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
+from app.scouting.schemas import (
+    Explanation,
+    MarkFilter,
+    MarkIn,
+    MarkPublic,
+    Match,
+    MatchPage,
+    MatchResponse,
+    Near,
+    ResponseIn,
+    ResponsePublic,
+    ScoutingRequestCreate,
+    ScoutingRequestPage,
+    ScoutingRequestPublic,
+    ScoutingRequestUpdate,
+    SupplierSummary,
+)
+from app.search.cache import GenerationCache, cached, generation_key
+from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
+from app.search.schemas import SearchQuery
+from app.search.service import valid_certificate
+from app.search.text import fts5_query
+from app.suppliers.models import (
+    Supplier,
+    SupplierCapability,
+    SupplierCertification,
+    SupplierSupplyChain,
+)
+from app.suppliers.service import public_records
+
+ENTITY = "scouting_request"
+_LIST_FIELDS = (
+    "supply_chains",
+    "required_capabilities",
+    "preferred_capabilities",
+    "required_certifications",
+    "provinces",
+    "size_classes",
+)
+# Open requests a supplier's `matching=me` list checks per database round trip.
+_SCAN_BATCH = 200
+
+# (-score, supplier id, bit mask of the description words its profile mentions), page order
+Ranked = list[tuple[float, int, int]]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _check_codes(*, session: Session, data: ScoutingRequestCreate | ScoutingRequestUpdate) -> None:
+    """422 naming every unknown catalogue code with its field and index."""
+    errors: list[dict[str, Any]] = []
+    checks: list[tuple[str, Any, str]] = [
+        ("supply_chains", SupplyChain, "supply chain"),
+        ("required_capabilities", Capability, "capability"),
+        ("preferred_capabilities", Capability, "capability"),
+        ("required_certifications", CertificationStandard, "certification standard"),
+    ]
+    for field, model, what in checks:
+        codes: list[str] = getattr(data, field) or []
+        unknown = unknown_codes(session=session, model=model, codes=codes)
+        errors += [
+            field_error(["body", field, i], f"unknown {what} code {code!r}")
+            for i, code in enumerate(codes)
+            if code in unknown
+        ]
+    if errors:
+        raise invalid(errors)
+
+
+# ---------------------------------------------------------------- requests
+
+
+def _owns(caller: Caller, request: ScoutingRequest) -> bool:
+    return caller.is_admin or (
+        caller.role == "buyer"
+        and caller.key_id is not None
+        and request.owner_key_id == caller.key_id
+    )
+
+
+def _not_found(request_id: int) -> NotFound:
+    return NotFound(detail=f"No scouting request with id {request_id}.")
+
+
+def create_request(
+    *, session: Session, data: ScoutingRequestCreate, caller: Caller
+) -> ScoutingRequest:
+    _check_codes(session=session, data=data)
+    request = ScoutingRequest(
+        owner_key_id=caller.key_id,  # type: ignore[arg-type]
+        owner_role=caller.role or "",
+        title=data.title,
+        description=data.description,
+        needed_by=data.needed_by,
+        **{f: list(getattr(data, f)) for f in _LIST_FIELDS},
+    )
+    _set_near(request, data.near)
+    session.add(request)
+    session.flush()
+    record(
+        session=session,
+        actor=caller,
+        action="create",
+        entity=ENTITY,
+        entity_id=request.id,  # type: ignore[arg-type]
+        fields=[f for f in data.model_fields_set if getattr(data, f) not in (None, [], "")],
+    )
+    return request
+
+
+def _set_near(request: ScoutingRequest, near: Near | None) -> None:
+    if near is None:
+        request.near_lat = request.near_lon = request.radius_km = None
+    else:
+        request.near_lat, request.near_lon, request.radius_km = near.lat, near.lon, near.radius_km
+
+
+def get_request(*, session: Session, request_id: int) -> ScoutingRequest:
+    request = session.get(ScoutingRequest, request_id)
+    if request is None:
+        raise _not_found(request_id)
+    return request
+
+
+def get_owned_request(*, session: Session, request_id: int, caller: Caller) -> ScoutingRequest:
+    """The request if the caller owns it (or is an admin); 404 otherwise, so ids do not leak."""
+    request = get_request(session=session, request_id=request_id)
+    if not _owns(caller, request):
+        raise _not_found(request_id)
+    return request
+
+
+def get_visible_request(*, session: Session, request_id: int, caller: Caller) -> ScoutingRequest:
+    """Owner and admins: any of theirs; a supplier: an open request it matches; else 404."""
+    request = get_request(session=session, request_id=request_id)
+    if _owns(caller, request):
+        return request
+    if (
+        caller.role == "supplier"
+        and caller.supplier_id is not None
+        and request.status == "open"
+        and supplier_matches(session=session, request=request, supplier_id=caller.supplier_id)
+    ):
+        return request
+    raise _not_found(request_id)
+
+
+def check_if_match(*, request: ScoutingRequest, if_match: str | None) -> None:
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags:
+        return
+    if str(request.version) not in {t.removeprefix("W/").strip('"') for t in tags}:
+        raise PreconditionFailed(
+            detail=f"Scouting request {request.id} is at version {request.version}; "
+            f"you sent If-Match {if_match}.",
+            current_version=request.version,
+        )
+
+
+def _require_open(request: ScoutingRequest) -> None:
+    if request.status != "open":
+        raise Conflict(detail=f"Scouting request {request.id} is closed.")
+
+
+def update_request(
+    *, session: Session, request: ScoutingRequest, data: ScoutingRequestUpdate, caller: Caller
+) -> ScoutingRequest:
+    _require_open(request)
+    _check_codes(session=session, data=data)
+    sent = data.model_fields_set
+    for field in ("title", "description", *_LIST_FIELDS):
+        if field in sent:
+            value = getattr(data, field)
+            setattr(request, field, list(value) if isinstance(value, list) else value)
+    if "near" in sent:
+        _set_near(request, data.near)
+    if "needed_by" in sent:
+        request.needed_by = data.needed_by
+    request.updated_at = utcnow()  # always dirty, so the version is checked and bumped
+    session.flush()
+    record(
+        session=session,
+        actor=caller,
+        action="update",
+        entity=ENTITY,
+        entity_id=request.id,  # type: ignore[arg-type]
+        fields=sent,
+    )
+    return request
+
+
+def close_request(*, session: Session, request: ScoutingRequest, caller: Caller) -> ScoutingRequest:
+    _require_open(request)
+    now = utcnow()
+    request.status = "closed"
+    request.closed_at = request.updated_at = now
+    session.flush()
+    record(
+        session=session,
+        actor=caller,
+        action="update",
+        entity=ENTITY,
+        entity_id=request.id,  # type: ignore[arg-type]
+        fields=["status"],
+    )
+    return request
+
+
+def to_public(
+    *, session: Session, request: ScoutingRequest, caller: Caller
+) -> ScoutingRequestPublic:
+    """The representation; a supplier that is not the owner sees its own response only."""
+    return _publics(session=session, requests=[request], caller=caller)[0]
+
+
+def _publics(
+    *, session: Session, requests: Sequence[ScoutingRequest], caller: Caller
+) -> list[ScoutingRequestPublic]:
+    ids = [r.id for r in requests]
+    query = (
+        select(ScoutingResponse, Supplier.name)
+        .join(Supplier, col(Supplier.id) == ScoutingResponse.supplier_id)
+        .where(col(ScoutingResponse.request_id).in_(ids))
+        .order_by(col(ScoutingResponse.id))
+    )
+    responses: dict[int, list[ResponsePublic]] = {i: [] for i in ids}  # type: ignore[misc]
+    for response, name in session.exec(query):
+        request = next(r for r in requests if r.id == response.request_id)
+        if not _owns(caller, request) and response.supplier_id != caller.supplier_id:
+            continue
+        responses[response.request_id].append(
+            ResponsePublic(
+                supplier_id=response.supplier_id,
+                supplier_name=name,
+                status=response.status,  # type: ignore[arg-type]
+                message=response.message,
+                created_at=response.created_at,
+                updated_at=response.updated_at,
+            )
+        )
+    return [
+        ScoutingRequestPublic(
+            id=r.id,  # type: ignore[arg-type]
+            title=r.title,
+            description=r.description,
+            near=(
+                Near(lat=r.near_lat, lon=r.near_lon, radius_km=r.radius_km)
+                if r.near_lat is not None and r.near_lon is not None and r.radius_km is not None
+                else None
+            ),
+            needed_by=r.needed_by,
+            status=r.status,  # type: ignore[arg-type]
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            closed_at=r.closed_at,
+            version=r.version,
+            responses=responses[r.id],  # type: ignore[index]
+            **{f: list(getattr(r, f)) for f in _LIST_FIELDS},
+        )
+        for r in requests
+    ]
+
+
+def _list_cursor(cursor: str | None, kind: str) -> int | None:
+    if cursor is None:
+        return None
+    payload = decode_cursor(cursor)
+    if payload.get("k") != kind or not isinstance(payload.get("i"), int):
+        raise cursor_mismatch()
+    return payload["i"]
+
+
+def list_requests(
+    *,
+    session: Session,
+    caller: Caller,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> ScoutingRequestPage:
+    """Owner's (admins: all) requests, newest first; a supplier: open ones it matches."""
+    if caller.role == "supplier":
+        return _matching_requests(session=session, caller=caller, limit=limit, cursor=cursor)
+    kind = f"own|{status}"
+    before = _list_cursor(cursor, kind)
+    query = select(ScoutingRequest).order_by(col(ScoutingRequest.id).desc()).limit(limit + 1)
+    if not caller.is_admin:
+        query = query.where(ScoutingRequest.owner_key_id == caller.key_id)
+    if status is not None:
+        query = query.where(ScoutingRequest.status == status)
+    if before is not None:
+        query = query.where(col(ScoutingRequest.id) < before)
+    rows = list(session.exec(query))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor({"k": kind, "i": rows[-1].id})
+    return ScoutingRequestPage(
+        items=_publics(session=session, requests=rows, caller=caller), next_cursor=next_cursor
+    )
+
+
+def _supplier_profile(
+    *, session: Session, supplier_id: int
+) -> tuple[set[str], list[ranking.Certificate]] | None:
+    """(supply chains, certificates) of a live supplier; None if it is gone."""
+    live = session.exec(
+        select(Supplier.id).where(Supplier.id == supplier_id, col(Supplier.deleted_at).is_(None))
+    ).first()
+    if live is None:
+        return None
+    chains = set(
+        session.exec(
+            select(SupplierSupplyChain.supply_chain_code).where(
+                SupplierSupplyChain.supplier_id == supplier_id
+            )
+        )
+    )
+    cert = SupplierCertification
+    certificates = [
+        ranking.Certificate(
+            standard=c.standard_code,
+            number=c.certificate_number,
+            status=c.status,
+            issued_on=c.issued_on,
+            expires_on=c.expires_on,
+            verification=c.verification,
+        )
+        for c in session.exec(select(cert).where(cert.supplier_id == supplier_id))
+    ]
+    return chains, certificates
+
+
+def _matching_requests(
+    *, session: Session, caller: Caller, limit: int, cursor: str | None
+) -> ScoutingRequestPage:
+    """Open requests whose knock-outs the caller's supplier passes, newest first.
+
+    Checked in Python with `ranking.passes_knockouts`, the twin of the SQL knock-outs, over
+    batches of open requests: one supplier against many requests.
+    """
+    kind = "matching"
+    before = _list_cursor(cursor, kind)
+    profile = _supplier_profile(session=session, supplier_id=caller.supplier_id or 0)
+    found: list[ScoutingRequest] = []
+    more = False
+    if profile is not None:
+        chains, certificates = profile
+        day = today()
+        while True:
+            query = (
+                select(ScoutingRequest)
+                .where(ScoutingRequest.status == "open")
+                .order_by(col(ScoutingRequest.id).desc())
+                .limit(_SCAN_BATCH)
+            )
+            if before is not None:
+                query = query.where(col(ScoutingRequest.id) < before)
+            batch = list(session.exec(query))
+            for request in batch:
+                if ranking.passes_knockouts(
+                    supply_chains=chains,
+                    certificates=certificates,
+                    wanted_chains=request.supply_chains,
+                    required_certifications=request.required_certifications,
+                    day=request.needed_by or day,
+                ):
+                    if len(found) == limit:
+                        more = True
+                        break
+                    found.append(request)
+            if more or len(batch) < _SCAN_BATCH:
+                break
+            before = batch[-1].id
+    next_cursor = encode_cursor({"k": kind, "i": found[-1].id}) if more else None
+    return ScoutingRequestPage(
+        items=_publics(session=session, requests=found, caller=caller), next_cursor=next_cursor
+    )
+
+
+# ---------------------------------------------------------------- knock-outs
+
+
+def _validity(day: date) -> SearchQuery:
+    """A search query carrying only the day certificates must be valid on."""
+    return SearchQuery(valid_on=day, sort="name", limit=1)
+
+
+def knockouts(request: ScoutingRequest, *, day: date) -> list[ColumnElement[bool]]:
+    """Conditions on `supplier`: live, serves one of the chains, holds every required standard
+    active and valid on `day` (search's `valid_certificate`)."""
+    s = Supplier
+    chain = SupplierSupplyChain
+    conditions: list[ColumnElement[bool]] = [
+        col(s.deleted_at).is_(None),
+        col(s.id).in_(
+            select(chain.supplier_id).where(col(chain.supply_chain_code).in_(request.supply_chains))
+        ),
+    ]
+    validity = _validity(day)
+    for standard in request.required_certifications:
+        conditions.append(
+            col(s.id).in_(
+                select(SupplierCertification.supplier_id).where(
+                    *valid_certificate(validity, standard)
+                )
+            )
+        )
+    return conditions
+
+
+def supplier_matches(*, session: Session, request: ScoutingRequest, supplier_id: int) -> bool:
+    """Whether the supplier passes the request's knock-outs (the SQL ones, as matches use)."""
+    day = request.needed_by or today()
+    query = select(Supplier.id).where(Supplier.id == supplier_id, *knockouts(request, day=day))
+    return session.exec(query).first() is not None
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def criteria_of(*, session: Session, request: ScoutingRequest) -> ranking.Request:
+    subtrees = {
+        code: frozenset(c.code for c in list_capabilities(session=session, root=code))
+        for code in dict.fromkeys([*request.required_capabilities, *request.preferred_capabilities])
+    }
+    near = None
+    if request.near_lat is not None and request.near_lon is not None and request.radius_km:
+        near = (request.near_lat, request.near_lon, request.radius_km)
+    day = today()
+    return ranking.Request(
+        supply_chains=tuple(request.supply_chains),
+        required_capabilities=tuple(request.required_capabilities),
+        preferred_capabilities=tuple(request.preferred_capabilities),
+        required_certifications=tuple(request.required_certifications),
+        provinces=tuple(request.provinces),
+        size_classes=tuple(request.size_classes),
+        near=near,
+        needed_by=request.needed_by,
+        terms=tuple(ranking.description_terms(request.description)),
+        valid_on=request.needed_by or day,
+        today=day,
+        subtrees=subtrees,
+    )
+
+
+def _tsquery(index: int) -> str:
+    return (
+        f"(websearch_to_tsquery('escouting_it', :t{index}) "
+        f"|| websearch_to_tsquery('escouting_en', :t{index}))"
+    )
+
+
+def _word_masks(dialect: str, terms: Sequence[str], candidates: Any) -> Any:
+    """(supplier id, bit mask of the `terms` its profile mentions) for candidates mentioning any.
+
+    The database's own full-text index, with Italian and English stemming on both:
+    PostgreSQL's `supplier_search.search_vector`, in one index scan that tests each word on
+    the rows it finds; SQLite's FTS5 `supplier_fts` with stemmed prefixes, one match per word.
+    """
+    params = {f"t{i}": term for i, term in enumerate(terms)}
+    if dialect == "postgresql":
+        bits = " + ".join(
+            f"CASE WHEN x.search_vector @@ {_tsquery(i)} THEN {1 << i} ELSE 0 END"
+            for i in range(len(terms))
+        )
+        any_word = " || ".join(_tsquery(i) for i in range(len(terms)))
+        sql = (
+            f"SELECT x.supplier_id AS id, {bits} AS mask FROM supplier_search x "
+            f"WHERE x.search_vector @@ ({any_word})"
+        )
+        hits = (
+            text(sql)
+            .bindparams(**params)
+            .columns(column("id", Integer), column("mask", Integer))
+            .subquery("words")
+        )
+        return select(hits.c.id, hits.c.mask).where(hits.c.id.in_(select(candidates.c.id)))
+    branches = []
+    for i, term in enumerate(terms):
+        # Each word's hits are read once into a set the candidates probe: only candidates
+        # come back (FTS5 probed once per candidate instead would be far slower).
+        matched = (
+            text(f"SELECT rowid AS id FROM supplier_fts WHERE supplier_fts MATCH :t{i}")
+            .bindparams(**{f"t{i}": fts5_query(term)[0] or '""'})
+            .columns(column("id", Integer))
+            .subquery()
+        )
+        branches.append(
+            select(candidates.c.id, literal(1 << i).label("bit")).where(
+                candidates.c.id.in_(select(matched.c.id))
+            )
+        )
+    hits = union_all(*branches).subquery("hits")
+    return select(hits.c.id, func.sum(hits.c.bit)).group_by(hits.c.id)
+
+
+def gather(
+    *,
+    session: Session,
+    criteria: ranking.Request,
+    where: list[ColumnElement[bool]],
+    page: Sequence[int] | None = None,
+) -> dict[int, ranking.Facts]:
+    """Facts about the suppliers meeting `where`, from a handful of set-based queries.
+
+    For a whole ranking (`page` None) the link-table queries are not restricted to the
+    candidates in SQL (an `IN (candidates)` makes SQLite probe its full-text index once per
+    candidate) but read by code and intersected here. For a page (`page`: its supplier ids)
+    they are restricted to those ids, and text hits come from the cached ranking instead.
+    """
+    s = Supplier
+    connection = session.connection()  # Core rows: no ORM result processing per row
+    facts = {
+        row.id: ranking.Facts(
+            id=row.id, lat=row.lat, lon=row.lon, province=row.province, size_class=row.size_class
+        )
+        for row in connection.execute(
+            select(col(s.id), col(s.lat), col(s.lon), col(s.province), col(s.size_class)).where(
+                *where
+            )
+        )
+    }
+    if not facts:
+        return facts
+
+    def restricted(owner: Any) -> list[ColumnElement[bool]]:
+        return [col(owner).in_(page)] if page is not None else []
+
+    chain = SupplierSupplyChain
+    if len(criteria.supply_chains) == 1:  # every candidate serves it (knock-out)
+        for item in facts.values():
+            item.supply_chains.add(criteria.supply_chains[0])
+    else:
+        for supplier_id, code in connection.execute(
+            select(col(chain.supplier_id), col(chain.supply_chain_code)).where(
+                col(chain.supply_chain_code).in_(criteria.supply_chains),
+                *restricted(chain.supplier_id),
+            )
+        ):
+            if supplier_id in facts:
+                facts[supplier_id].supply_chains.add(code)
+    relevant = sorted(set().union(*criteria.subtrees.values())) if criteria.subtrees else []
+    if relevant:
+        cap = SupplierCapability
+        for supplier_id, code in connection.execute(
+            select(col(cap.supplier_id), col(cap.capability_code)).where(
+                col(cap.capability_code).in_(relevant), *restricted(cap.supplier_id)
+            )
+        ):
+            if supplier_id in facts:
+                facts[supplier_id].capabilities.add(code)
+    _gather_certificates(session=session, criteria=criteria, facts=facts, page=page)
+    if criteria.terms and page is None:
+        candidates = (
+            select(col(s.id).label("id"))
+            .where(*where)
+            .cte("candidates")
+            .prefix_with("MATERIALIZED")
+        )
+        dialect = session.get_bind().dialect.name
+        words = _word_masks(dialect, criteria.terms, candidates)
+        for supplier_id, mask in connection.execute(words):  # one row per supplier
+            if supplier_id in facts:
+                bits = int(mask)
+                facts[supplier_id].text_hits = {
+                    i for i in range(bits.bit_length()) if bits >> i & 1
+                }
+    return facts
+
+
+def _gather_certificates(
+    *,
+    session: Session,
+    criteria: ranking.Request,
+    facts: dict[int, ranking.Facts],
+    page: Sequence[int] | None,
+) -> None:
+    """The candidates' valid certificates of required standards, and those that may lapse
+    before `needed_by`."""
+    connection = session.connection()
+    cert = SupplierCertification
+    relevant: list[ColumnElement[bool]] = []
+    if criteria.required_certifications:
+        relevant.append(
+            col(cert.standard_code).in_(criteria.required_certifications)
+            & valid_certificate_all(criteria.valid_on)
+        )
+    if criteria.needed_by is not None and criteria.needed_by > criteria.today:
+        relevant.append(
+            (col(cert.status) == "active")
+            & (col(cert.expires_on) >= criteria.today)
+            & (col(cert.expires_on) < criteria.needed_by)
+        )
+    if not relevant:
+        return
+    query = (
+        select(
+            col(cert.supplier_id),
+            col(cert.standard_code),
+            col(cert.certificate_number),
+            col(cert.status),
+            col(cert.issued_on),
+            col(cert.expires_on),
+            col(cert.verification),
+        )
+        .where(or_(*relevant))
+        .order_by(col(cert.id))
+    )
+    if page is not None:
+        query = query.where(col(cert.supplier_id).in_(page))
+    for row in connection.execute(query):
+        if row.supplier_id in facts:
+            facts[row.supplier_id].certificates.append(
+                ranking.Certificate(
+                    standard=row.standard_code,
+                    number=row.certificate_number,
+                    status=row.status,
+                    issued_on=row.issued_on,
+                    expires_on=row.expires_on,
+                    verification=row.verification,
+                )
+            )
+
+
+def valid_certificate_all(day: date) -> ColumnElement[bool]:
+    """`valid_certificate` as one condition, for any standard."""
+    conditions = valid_certificate(_validity(day))
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined & condition
+    return combined
+
+
+@lru_cache
+def ranking_cache() -> GenerationCache[Ranked] | None:
+    size = get_settings().scouting_ranking_cache_size
+    return GenerationCache(size) if size > 0 else None
+
+
+def clear_ranking_cache() -> None:
+    cache = ranking_cache()
+    if cache is not None:
+        cache.clear()
+
+
+def _criteria_key(criteria: ranking.Request) -> Hashable:
+    return repr(criteria)
+
+
+def rank(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranked:
+    """Every supplier that passes the knock-outs as (-score, id, words), best first; cached per
+    worker by database, data generation and criteria (a PATCH or any supplier write recomputes)."""
+
+    def compute() -> Ranked:
+        where = knockouts(request, day=criteria.valid_on)
+        facts = gather(session=session, criteria=criteria, where=where)
+        return sorted(
+            (
+                -ranking.assess(criteria, f, explain=False).score,
+                f.id,
+                sum(1 << i for i in f.text_hits),
+            )
+            for f in facts.values()
+        )
+
+    return cached(
+        ranking_cache(),
+        generation=generation_key(session),
+        query_key=_criteria_key(criteria),
+        compute=compute,
+    )
+
+
+def _fingerprint(request: ScoutingRequest, state: str | None) -> str:
+    raw = f"{request.id}|{request.version}|{state}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def list_matches(
+    *,
+    session: Session,
+    request: ScoutingRequest,
+    caller: Caller,
+    state: MarkFilter | None,
+    limit: int,
+    cursor: str | None,
+) -> MatchPage:
+    criteria = criteria_of(session=session, request=request)
+    ranked = rank(session=session, request=request, criteria=criteria)
+    marks = {
+        m.supplier_id: m
+        for m in session.exec(select(ScoutingMark).where(ScoutingMark.request_id == request.id))
+    }
+    responses = {
+        r.supplier_id: r
+        for r in session.exec(
+            select(ScoutingResponse).where(ScoutingResponse.request_id == request.id)
+        )
+    }
+    if state is not None:
+        keep: Callable[[int], bool] = (
+            (lambda sid: sid not in marks)
+            if state == "unmarked"
+            else (lambda sid: sid in marks and marks[sid].state == state)
+        )
+        ranked = [row for row in ranked if keep(row[1])]
+    fingerprint = _fingerprint(request, state)
+    start = 0
+    if cursor is not None:
+        payload = decode_cursor(cursor)
+        position = (payload.get("s"), payload.get("i"))
+        if (
+            payload.get("f") != fingerprint
+            or not isinstance(position[0], int | float)
+            or not isinstance(position[1], int)
+        ):
+            raise cursor_mismatch()
+        start = bisect_right(ranked, (-float(position[0]), position[1]), key=lambda r: r[:2])
+    rows = ranked[start : start + limit + 1]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor({"f": fingerprint, "s": -rows[-1][0], "i": rows[-1][1]})
+    ids = [row[1] for row in rows]
+    facts = (
+        gather(session=session, criteria=criteria, where=[col(Supplier.id).in_(ids)], page=ids)
+        if ids
+        else {}
+    )
+    for _, supplier_id, words in rows:
+        if supplier_id in facts:
+            facts[supplier_id].text_hits = {i for i in range(words.bit_length()) if words >> i & 1}
+    records = public_records(session=session, ids=ids, caller=caller)
+    items = []
+    for negative, supplier_id, _ in rows:
+        if supplier_id not in facts or supplier_id not in records:
+            continue  # deleted between the ranking and this page
+        assessment = ranking.assess(criteria, facts[supplier_id])
+        record_ = records[supplier_id]
+        mark = marks.get(supplier_id)
+        response = responses.get(supplier_id)
+        items.append(
+            Match(
+                supplier=SupplierSummary(
+                    id=supplier_id,
+                    name=record_.name,
+                    province=record_.address.province,
+                    city=record_.address.city,
+                    size_class=record_.size_class,
+                    supply_chains=record_.supply_chains,
+                    capabilities=record_.capabilities,
+                    verified=record_.verified,
+                    distance_km=assessment.distance_km,
+                    contact=record_.contact,
+                ),
+                score=-negative,
+                components=assessment.components,
+                matched=[Explanation(**e) for e in assessment.matched],  # type: ignore[arg-type]
+                missing=[Explanation(**e) for e in assessment.missing],  # type: ignore[arg-type]
+                warnings=[Explanation(**e) for e in assessment.warnings],  # type: ignore[arg-type]
+                mark=_mark_public(mark) if mark else None,
+                response=(
+                    MatchResponse(status=response.status, message=response.message)  # type: ignore[arg-type]
+                    if response
+                    else None
+                ),
+            )
+        )
+    return MatchPage(items=items, total=len(ranked), next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- marks
+
+
+def _mark_public(mark: ScoutingMark) -> MarkPublic:
+    return MarkPublic(
+        supplier_id=mark.supplier_id,
+        state=mark.state,  # type: ignore[arg-type]
+        note=mark.note,
+        updated_at=mark.updated_at,
+    )
+
+
+def _require_match(*, session: Session, request: ScoutingRequest, supplier_id: int) -> None:
+    if not supplier_matches(session=session, request=request, supplier_id=supplier_id):
+        raise NotFound(
+            detail=f"Supplier {supplier_id} is not among the matches of request {request.id}."
+        )
+
+
+def set_mark(
+    *,
+    session: Session,
+    request: ScoutingRequest,
+    supplier_id: int,
+    data: MarkIn,
+    caller: Caller,
+) -> MarkPublic:
+    """Shortlist or exclude a match (upsert); only suppliers among the matches."""
+    _require_match(session=session, request=request, supplier_id=supplier_id)
+    mark = session.exec(
+        select(ScoutingMark).where(
+            ScoutingMark.request_id == request.id, ScoutingMark.supplier_id == supplier_id
+        )
+    ).first()
+    if mark is None:
+        mark = ScoutingMark(request_id=request.id, supplier_id=supplier_id, state=data.state)  # type: ignore[arg-type]
+        session.add(mark)
+    mark.state, mark.note, mark.updated_at = data.state, data.note, utcnow()
+    session.flush()
+    record(
+        session=session,
+        actor=caller,
+        action="update",
+        entity=ENTITY,
+        entity_id=request.id,  # type: ignore[arg-type]
+        fields=["marks"],
+    )
+    return _mark_public(mark)
+
+
+def delete_mark(
+    *, session: Session, request: ScoutingRequest, supplier_id: int, caller: Caller
+) -> None:
+    mark = session.exec(
+        select(ScoutingMark).where(
+            ScoutingMark.request_id == request.id, ScoutingMark.supplier_id == supplier_id
+        )
+    ).first()
+    if mark is None:
+        raise NotFound(detail=f"Supplier {supplier_id} is not marked on request {request.id}.")
+    session.delete(mark)
+    session.flush()
+    record(
+        session=session,
+        actor=caller,
+        action="update",
+        entity=ENTITY,
+        entity_id=request.id,  # type: ignore[arg-type]
+        fields=["marks"],
+    )
+
+
+# ---------------------------------------------------------------- responses
+
+
+def respond(
+    *, session: Session, request_id: int, data: ResponseIn, caller: Caller
+) -> tuple[ResponsePublic, bool]:
+    """A supplier's answer (upsert); (answer, created). 404 for a request it cannot see, 409
+    once closed, 403 when the supplier does not pass the request's knock-outs."""
+    request = get_request(session=session, request_id=request_id)
+    supplier_id = caller.supplier_id
+    if supplier_id is None:
+        raise Forbidden(detail="Only a supplier key (bound to a supplier) may respond.")
+    _require_open(request)
+    if not supplier_matches(session=session, request=request, supplier_id=supplier_id):
+        raise Forbidden(
+            detail="Your supplier does not meet this request's knock-out criteria "
+            "(supply chains, required certifications valid on needed_by)."
+        )
+    response = session.exec(
+        select(ScoutingResponse).where(
+            ScoutingResponse.request_id == request_id, ScoutingResponse.supplier_id == supplier_id
+        )
+    ).first()
+    created = response is None
+    now = utcnow()
+    if response is None:
+        response = ScoutingResponse(
+            request_id=request_id, supplier_id=supplier_id, status=data.status, created_at=now
+        )
+        session.add(response)
+    response.status, response.message, response.updated_at = data.status, data.message, now
+    session.flush()
+    record(
+        session=session,
+        actor=caller,
+        action="update",
+        entity=ENTITY,
+        entity_id=request_id,
+        fields=["responses"],
+    )
+    name = session.exec(select(Supplier.name).where(Supplier.id == supplier_id)).one()
+    return (
+        ResponsePublic(
+            supplier_id=supplier_id,
+            supplier_name=name,
+            status=response.status,  # type: ignore[arg-type]
+            message=response.message,
+            created_at=response.created_at,
+            updated_at=response.updated_at,
+        ),
+        created,
+    )
