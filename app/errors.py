@@ -139,6 +139,21 @@ def problem_response(problem: StatusProblem) -> JSONResponse:
     )
 
 
+def check_if_match(if_match: str | None, *, version: int, subject: str) -> None:
+    """412 unless an `If-Match` header (if any) names `version` (or is `*`)."""
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags:
+        return
+    versions = {t.removeprefix("W/").strip('"').split("-")[0] for t in tags}
+    if str(version) not in versions:
+        raise PreconditionFailed(
+            detail=f"{subject} is at version {version}; you sent If-Match {if_match}.",
+            current_version=version,
+        )
+
+
 def field_error(loc: Sequence[str | int], msg: str, type_: str = "value_error") -> dict[str, Any]:
     return {"loc": list(loc), "msg": msg, "type": type_}
 

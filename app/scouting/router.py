@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
 from app.db import SessionDep
-from app.errors import field_error, invalid, problem_responses
+from app.errors import check_if_match, field_error, invalid, problem_responses
 from app.scouting import service
 from app.scouting.schemas import (
     MarkFilter,
@@ -121,7 +121,7 @@ def update_scouting_request(
 ) -> ScoutingRequestPublic:
     """Change an open request (owner, admin); honours `If-Match`; 409 once closed."""
     found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    service.check_if_match(request=found, if_match=if_match)
+    check_if_match(if_match, version=found.version, subject=f"Scouting request {found.id}")
     updated = service.update_request(session=session, request=found, data=body, caller=caller)
     public = service.to_public(session=session, request=updated, caller=caller)
     _etag(response, public)
@@ -142,7 +142,7 @@ def close_scouting_request(
 ) -> ScoutingRequestPublic:
     """Close an open request (owner, admin): no more responses or changes; 409 if closed."""
     found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    service.check_if_match(request=found, if_match=if_match)
+    check_if_match(if_match, version=found.version, subject=f"Scouting request {found.id}")
     closed = service.close_request(session=session, request=found, caller=caller)
     public = service.to_public(session=session, request=closed, caller=caller)
     _etag(response, public)

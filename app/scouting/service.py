@@ -25,7 +25,7 @@ from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import list_capabilities, unknown_codes
 from app.config import get_settings
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, field_error, invalid
+from app.errors import Conflict, Forbidden, NotFound, field_error, invalid
 from app.scouting import ranking
 from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
 from app.scouting.schemas import (
@@ -178,20 +178,6 @@ def get_visible_request(*, session: Session, request_id: int, caller: Caller) ->
     ):
         return request
     raise _not_found(request_id)
-
-
-def check_if_match(*, request: ScoutingRequest, if_match: str | None) -> None:
-    if if_match is None:
-        return
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" in tags:
-        return
-    if str(request.version) not in {t.removeprefix("W/").strip('"') for t in tags}:
-        raise PreconditionFailed(
-            detail=f"Scouting request {request.id} is at version {request.version}; "
-            f"you sent If-Match {if_match}.",
-            current_version=request.version,
-        )
 
 
 def _require_open(request: ScoutingRequest) -> None:

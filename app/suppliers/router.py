@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from app.auth.deps import OPTIONAL_KEY, AdminDep, CallerDep, SupplierEditorDep
 from app.db import SessionDep
-from app.errors import Forbidden, problem_responses
+from app.errors import Forbidden, check_if_match, problem_responses
 from app.suppliers import service
 from app.suppliers.schemas import SupplierCreate, SupplierPublic, SupplierUpdate
 
@@ -94,7 +94,7 @@ def update_supplier(
     if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
         raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
     supplier = service.get_supplier(session=session, supplier_id=supplier_id)
-    service.check_if_match(supplier=supplier, if_match=if_match)
+    check_if_match(if_match, version=supplier.version, subject=f"Supplier {supplier.id}")
     supplier = service.update_supplier(session=session, supplier=supplier, data=body, caller=caller)
     public = service.to_public(supplier, show_contact=True)
     _with_caching_headers(response, public)
@@ -114,6 +114,6 @@ def delete_supplier(
 ) -> Response:
     """Soft-delete a supplier (admin); it then reads as 410 Gone."""
     supplier = service.get_supplier(session=session, supplier_id=supplier_id)
-    service.check_if_match(supplier=supplier, if_match=if_match)
+    check_if_match(if_match, version=supplier.version, subject=f"Supplier {supplier.id}")
     service.delete_supplier(session=session, supplier=supplier, actor=admin)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

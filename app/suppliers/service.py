@@ -13,7 +13,7 @@ from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
 from app.changes.service import record_change
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, Gone, NotFound, PreconditionFailed, field_error, invalid
+from app.errors import Conflict, Forbidden, Gone, NotFound, field_error, invalid
 from app.search.documents import build_search_extra, capability_labels
 from app.suppliers.models import (
     Supplier,
@@ -350,22 +350,6 @@ def _set_contact(supplier: Supplier, values: dict[str, Any]) -> None:
     for field in _CONTACT_FIELDS:
         if field in values:
             setattr(supplier, f"contact_{field}", values[field])
-
-
-def check_if_match(*, supplier: Supplier, if_match: str | None) -> None:
-    """412 unless an `If-Match` header (if any) names the current version."""
-    if if_match is None:
-        return
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" in tags:
-        return
-    versions = {t.removeprefix("W/").strip('"').split("-")[0] for t in tags}
-    if str(supplier.version) not in versions:
-        raise PreconditionFailed(
-            detail=f"Supplier {supplier.id} is at version {supplier.version}; "
-            f"you sent If-Match {if_match}.",
-            current_version=supplier.version,
-        )
 
 
 def update_supplier(
