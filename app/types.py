@@ -1,7 +1,8 @@
 """Reusable constrained types for request schemas."""
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
@@ -48,3 +49,20 @@ def _not_a_number(value: object) -> object:
 
 IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
 IsoDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]
+
+
+def no_null_in_schema(names: Iterable[str]) -> Callable[[dict[str, Any]], None]:
+    """A `json_schema_extra` hook that documents fields a PATCH may omit but never null."""
+    names = tuple(names)
+
+    def hook(schema: dict[str, Any]) -> None:
+        for name in names:
+            field = schema["properties"][name]
+            branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
+            field.pop("default", None)
+            if len(branches) == 1:
+                field.update(branches[0])
+            elif branches:
+                field["anyOf"] = branches
+
+    return hook

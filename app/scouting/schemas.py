@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.suppliers.schemas import ContactPublic, Province, SizeClass
-from app.types import Code, IsoDate, LongText, Name, UtcDatetime, text
+from app.types import Code, IsoDate, LongText, Name, UtcDatetime, no_null_in_schema, text
 
 RequestStatus = Literal["open", "closed"]
 MarkState = Literal["shortlisted", "excluded"]
@@ -98,22 +98,11 @@ _NOT_NULLABLE = (
 )
 
 
-def _no_null_in_schema(schema: dict[str, Any]) -> None:
-    for name in _NOT_NULLABLE:
-        field = schema["properties"][name]
-        branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
-        field.pop("default", None)
-        if len(branches) == 1:
-            field.update(branches[0])
-        elif branches:
-            field["anyOf"] = branches
-
-
 class ScoutingRequestUpdate(BaseModel):
     """Partial update while the request is open: absent fields stay; lists replace the list;
     `near` or `needed_by` null removes them."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_in_schema)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_in_schema(_NOT_NULLABLE))
 
     title: Name | None = Field(default=None, description="Short name of the need.")
     description: LongText | None = Field(default=None, description="Free text.")

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from app.suppliers.validation import normalize_vat, validate_province
-from app.types import Code, LongText, Name, ShortText, UtcDatetime, text
+from app.types import Code, LongText, Name, ShortText, UtcDatetime, no_null_in_schema, text
 
 Tier = Literal["oem", "tier1", "tier2", "tier3"]
 SizeClass = Literal["micro", "small", "medium", "large"]
@@ -173,23 +173,11 @@ _NOT_NULLABLE = (
 )
 
 
-def _no_null_in_schema(schema: dict[str, Any]) -> None:
-    """Document the never-null fields as such (a PATCH may omit them, not null them)."""
-    for name in _NOT_NULLABLE:
-        field = schema["properties"][name]
-        branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
-        field.pop("default", None)
-        if len(branches) == 1:
-            field.update(branches[0])
-        elif branches:
-            field["anyOf"] = branches
-
-
 class SupplierUpdate(SupplierBase):
     """Partial update (JSON merge-patch semantics): absent fields are left as they are;
     `address` and `contact` merge field by field; lists replace the whole list."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_in_schema)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_in_schema(_NOT_NULLABLE))
 
     name: Name | None = None
     vat_number: VatNumber | None = None
