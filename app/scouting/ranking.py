@@ -1,10 +1,14 @@
 """How suppliers that pass a request's knock-outs are ranked: the one place of the weights.
 
 Everything here is a pure function of plain values, so the ranking can be read, tested and
-explained without a database. A supplier's score is a weighted mean of six components, each
-in 0..1; a component the request does not ask about (no preferred capabilities, no location,
-no size classes, no certifications, no meaningful words in the description) is left out and
-the other weights share its place, so a supplier that meets everything asked scores 1.
+explained without a database. `app.scouting.scoring` computes the same score in SQL for every
+supplier that passes the knock-outs (reading WEIGHTS and TRUST from here); the suppliers of a
+page are explained by `assess`, and tests/scouting/test_scoring.py holds the two together.
+
+A supplier's score is a weighted mean of six components, each in 0..1; a component the
+request does not ask about (no preferred capabilities, no location, no size classes, no
+certifications, no meaningful words in the description) is left out and the other weights
+share its place, so a supplier that meets everything asked scores 1.
 
 | component | weight | 1 means | 0 means |
 | --- | --- | --- | --- |
@@ -19,12 +23,12 @@ Every weight is positive, so covering one more required capability (all else equ
 raises the score: a supplier that covers more never ranks below one that covers less.
 """
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from app.search.service import great_circle_km
 from app.search.text import fold
 
 WEIGHTS: Mapping[str, float] = {
@@ -170,15 +174,6 @@ def description_terms(description: str) -> list[str]:
     return terms
 
 
-def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, h)))
-
-
 # ---------------------------------------------------------------- one supplier, explained
 
 
@@ -272,18 +267,18 @@ def _covered_by(code: str, request: Request, held: set[str]) -> str | None:
     return within[0] if within else None
 
 
-def assess(request: Request, facts: Facts, *, explain: bool = True) -> Assessment:
+def assess(request: Request, facts: Facts) -> Assessment:
     """Score one supplier and say why: what it meets, what it misses, what will lapse.
 
-    `explain=False` computes the score and components only (ranking every candidate).
+    `app.scouting.scoring` computes the same score for every candidate in SQL; this is the
+    explained version for the suppliers of one page.
     """
     matched: list[dict[str, str | None]] = []
     missing: list[dict[str, str | None]] = []
     warnings: list[dict[str, str | None]] = []
-    if explain:
-        for chain in request.supply_chains:
-            if chain in facts.supply_chains:
-                matched.append(_note("supply_chain", chain, f"serves the {chain} supply chain"))
+    for chain in request.supply_chains:
+        if chain in facts.supply_chains:
+            matched.append(_note("supply_chain", chain, f"serves the {chain} supply chain"))
 
     best: dict[str, Certificate] = {}
     for cert in facts.certificates:
@@ -293,8 +288,7 @@ def assess(request: Request, facts: Facts, *, explain: bool = True) -> Assessmen
                 current.verification, 0
             ):
                 best[cert.standard] = cert
-    if explain:
-        _explain_certificates(request, facts, best, matched, missing, warnings)
+    _explain_certificates(request, facts, best, matched, missing, warnings)
 
     covered: dict[str, list[str]] = {"required": [], "preferred": []}
     for kind, codes in (
@@ -303,11 +297,6 @@ def assess(request: Request, facts: Facts, *, explain: bool = True) -> Assessmen
     ):
         criterion = f"{kind}_capability"
         for code in codes:
-            if not explain:  # the score needs only whether it is covered
-                held = facts.capabilities
-                if code in held or not held.isdisjoint(request.subtrees.get(code, ())):
-                    covered[kind].append(code)
-                continue
             via = _covered_by(code, request, facts.capabilities)
             if via is None:
                 detail = f"no {code} capability (nor a narrower one)"
@@ -317,20 +306,19 @@ def assess(request: Request, facts: Facts, *, explain: bool = True) -> Assessmen
             detail = f"has {code}" if via == code else f"has {via}, within {code}"
             matched.append(_note(criterion, code, detail))
 
-    if explain:
-        words = [request.terms[i] for i in sorted(facts.text_hits) if i < len(request.terms)]
-        absent = [t for i, t in enumerate(request.terms) if i not in facts.text_hits]
-        if words:
-            matched.append(_note("text", None, "profile mentions: " + ", ".join(words)))
-        if absent:
-            missing.append(_note("text", None, "profile does not mention: " + ", ".join(absent)))
+    words = [request.terms[i] for i in sorted(facts.text_hits) if i < len(request.terms)]
+    absent = [t for i, t in enumerate(request.terms) if i not in facts.text_hits]
+    if words:
+        matched.append(_note("text", None, "profile mentions: " + ", ".join(words)))
+    if absent:
+        missing.append(_note("text", None, "profile does not mention: " + ", ".join(absent)))
 
     in_province = None
     if request.provinces:
         in_province = facts.province in request.provinces
-        if explain and in_province:
+        if in_province:
             matched.append(_note("province", facts.province, f"located in {facts.province}"))
-        elif explain:
+        else:
             where = f"located in {facts.province}" if facts.province else "province unknown"
             wanted = ", ".join(request.provinces)
             missing.append(_note("province", facts.province, f"{where}, not in {wanted}"))
@@ -339,14 +327,12 @@ def assess(request: Request, facts: Facts, *, explain: bool = True) -> Assessmen
     if request.near is not None:
         lat, lon, radius = request.near
         if facts.lat is None or facts.lon is None:
-            if explain:
-                missing.append(_note("near", None, "no location on record"))
+            missing.append(_note("near", None, "no location on record"))
         else:
-            distance = round(great_circle_km((lat, lon), (facts.lat, facts.lon)), 3)
-            if explain:
-                detail = f"{distance:.1f} km from the requested point (radius {radius:g} km)"
-                (matched if distance <= radius else missing).append(_note("near", None, detail))
-    if explain and request.size_classes:
+            distance = great_circle_km((lat, lon), (facts.lat, facts.lon))
+            detail = f"{distance:.1f} km from the requested point (radius {radius:g} km)"
+            (matched if distance <= radius else missing).append(_note("near", None, detail))
+    if request.size_classes:
         if facts.size_class in request.size_classes:
             matched.append(_note("size_class", facts.size_class, f"{facts.size_class} company"))
         else:
@@ -364,15 +350,11 @@ def assess(request: Request, facts: Facts, *, explain: bool = True) -> Assessmen
     }
     return Assessment(
         score=score(components),
-        components=(
-            {k: round(v, SCORE_DIGITS) for k, v in components.items() if v is not None}
-            if explain
-            else {}
-        ),
+        components={k: round(v, SCORE_DIGITS) for k, v in components.items() if v is not None},
         matched=matched,
         missing=missing,
         warnings=warnings,
-        distance_km=distance,
+        distance_km=None if distance is None else round(distance, 3),
     )
 
 

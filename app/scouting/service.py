@@ -1,12 +1,11 @@
 """E-scouting: requests, knock-outs in SQL, ranked and explained matches, marks, responses.
 
 Services flush; the request commits. The knock-outs are SQL conditions on `supplier` (the
-same certificate validity as search's `valid_certificate`); the ranking of the suppliers that
-pass them is computed from five set-based queries (the candidates' rows, the requested chains
-they serve, their capabilities within the requested subtrees, their relevant certificates,
-and which description words their profile mentions) and `app.scouting.ranking`, then kept per
-worker until the data or the request changes (`app.search.cache`). Pages, marks and responses
-are cut from that ranking on every call.
+same certificate validity as search's `valid_certificate`). Every supplier that passes them
+is scored by one SQL statement (`app.scouting.scoring`, with the weights of
+`app.scouting.ranking`), and the ranking is kept per worker until the data or the request
+changes (`app.search.cache`). Pages, marks and responses are cut from that ranking on every
+call; only the suppliers of a page are explained, in Python (`ranking.assess`).
 """
 
 import hashlib
@@ -16,7 +15,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, column, func, literal, or_, text, union_all
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from app.audit.service import record
@@ -26,7 +25,7 @@ from app.catalogue.service import list_capabilities, unknown_codes
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, field_error, invalid
-from app.scouting import ranking
+from app.scouting import ranking, scoring
 from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
 from app.scouting.schemas import (
     Explanation,
@@ -45,11 +44,10 @@ from app.scouting.schemas import (
     ScoutingRequestUpdate,
     SupplierSummary,
 )
+from app.scouting.scoring import Ranked, validity
 from app.search.cache import GenerationCache, cached, generation_key
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
-from app.search.schemas import SearchQuery
 from app.search.service import valid_certificate
-from app.search.text import fts5_query
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -69,9 +67,6 @@ _LIST_FIELDS = (
 )
 # Open requests a supplier's `matching=me` list checks per database round trip.
 _SCAN_BATCH = 200
-
-# (-score, supplier id, bit mask of the description words its profile mentions), page order
-Ranked = list[tuple[float, int, int]]
 
 
 def today() -> date:
@@ -404,11 +399,6 @@ def _matching_requests(
 # ---------------------------------------------------------------- knock-outs
 
 
-def _validity(day: date) -> SearchQuery:
-    """A search query carrying only the day certificates must be valid on."""
-    return SearchQuery(valid_on=day, sort="name", limit=1)
-
-
 def knockouts(request: ScoutingRequest, *, day: date) -> list[ColumnElement[bool]]:
     """Conditions on `supplier`: live, serves one of the chains, holds every required standard
     active and valid on `day` (search's `valid_certificate`)."""
@@ -420,12 +410,12 @@ def knockouts(request: ScoutingRequest, *, day: date) -> list[ColumnElement[bool
             select(chain.supplier_id).where(col(chain.supply_chain_code).in_(request.supply_chains))
         ),
     ]
-    validity = _validity(day)
+    on_day = validity(day)
     for standard in request.required_certifications:
         conditions.append(
             col(s.id).in_(
                 select(SupplierCertification.supplier_id).where(
-                    *valid_certificate(validity, standard)
+                    *valid_certificate(on_day, standard)
                 )
             )
         )
@@ -467,71 +457,11 @@ def criteria_of(*, session: Session, request: ScoutingRequest) -> ranking.Reques
     )
 
 
-def _tsquery(index: int) -> str:
-    return (
-        f"(websearch_to_tsquery('escouting_it', :t{index}) "
-        f"|| websearch_to_tsquery('escouting_en', :t{index}))"
-    )
-
-
-def _word_masks(dialect: str, terms: Sequence[str], candidates: Any) -> Any:
-    """(supplier id, bit mask of the `terms` its profile mentions) for candidates mentioning any.
-
-    The database's own full-text index, with Italian and English stemming on both:
-    PostgreSQL's `supplier_search.search_vector`, in one index scan that tests each word on
-    the rows it finds; SQLite's FTS5 `supplier_fts` with stemmed prefixes, one match per word.
-    """
-    params = {f"t{i}": term for i, term in enumerate(terms)}
-    if dialect == "postgresql":
-        bits = " + ".join(
-            f"CASE WHEN x.search_vector @@ {_tsquery(i)} THEN {1 << i} ELSE 0 END"
-            for i in range(len(terms))
-        )
-        any_word = " || ".join(_tsquery(i) for i in range(len(terms)))
-        sql = (
-            f"SELECT x.supplier_id AS id, {bits} AS mask FROM supplier_search x "
-            f"WHERE x.search_vector @@ ({any_word})"
-        )
-        hits = (
-            text(sql)
-            .bindparams(**params)
-            .columns(column("id", Integer), column("mask", Integer))
-            .subquery("words")
-        )
-        return select(hits.c.id, hits.c.mask).where(hits.c.id.in_(select(candidates.c.id)))
-    branches = []
-    for i, term in enumerate(terms):
-        # Each word's hits are read once into a set the candidates probe: only candidates
-        # come back (FTS5 probed once per candidate instead would be far slower).
-        matched = (
-            text(f"SELECT rowid AS id FROM supplier_fts WHERE supplier_fts MATCH :t{i}")
-            .bindparams(**{f"t{i}": fts5_query(term)[0] or '""'})
-            .columns(column("id", Integer))
-            .subquery()
-        )
-        branches.append(
-            select(candidates.c.id, literal(1 << i).label("bit")).where(
-                candidates.c.id.in_(select(matched.c.id))
-            )
-        )
-    hits = union_all(*branches).subquery("hits")
-    return select(hits.c.id, func.sum(hits.c.bit)).group_by(hits.c.id)
-
-
 def gather(
-    *,
-    session: Session,
-    criteria: ranking.Request,
-    where: list[ColumnElement[bool]],
-    page: Sequence[int] | None = None,
+    *, session: Session, criteria: ranking.Request, ids: Sequence[int]
 ) -> dict[int, ranking.Facts]:
-    """Facts about the suppliers meeting `where`, from a handful of set-based queries.
-
-    For a whole ranking (`page` None) the link-table queries are not restricted to the
-    candidates in SQL (an `IN (candidates)` makes SQLite probe its full-text index once per
-    candidate) but read by code and intersected here. For a page (`page`: its supplier ids)
-    they are restricted to those ids, and text hits come from the cached ranking instead.
-    """
+    """What the explanations need about the suppliers of one page, from a handful of queries
+    restricted to their ids (the description words come from the ranking)."""
     s = Supplier
     connection = session.connection()  # Core rows: no ORM result processing per row
     facts = {
@@ -540,55 +470,30 @@ def gather(
         )
         for row in connection.execute(
             select(col(s.id), col(s.lat), col(s.lon), col(s.province), col(s.size_class)).where(
-                *where
+                col(s.id).in_(ids)
             )
         )
     }
     if not facts:
         return facts
-
-    def restricted(owner: Any) -> list[ColumnElement[bool]]:
-        return [col(owner).in_(page)] if page is not None else []
-
     chain = SupplierSupplyChain
-    if len(criteria.supply_chains) == 1:  # every candidate serves it (knock-out)
-        for item in facts.values():
-            item.supply_chains.add(criteria.supply_chains[0])
-    else:
-        for supplier_id, code in connection.execute(
-            select(col(chain.supplier_id), col(chain.supply_chain_code)).where(
-                col(chain.supply_chain_code).in_(criteria.supply_chains),
-                *restricted(chain.supplier_id),
-            )
-        ):
-            if supplier_id in facts:
-                facts[supplier_id].supply_chains.add(code)
+    for supplier_id, code in connection.execute(
+        select(col(chain.supplier_id), col(chain.supply_chain_code)).where(
+            col(chain.supply_chain_code).in_(criteria.supply_chains),
+            col(chain.supplier_id).in_(ids),
+        )
+    ):
+        facts[supplier_id].supply_chains.add(code)
     relevant = sorted(set().union(*criteria.subtrees.values())) if criteria.subtrees else []
     if relevant:
         cap = SupplierCapability
         for supplier_id, code in connection.execute(
             select(col(cap.supplier_id), col(cap.capability_code)).where(
-                col(cap.capability_code).in_(relevant), *restricted(cap.supplier_id)
+                col(cap.capability_code).in_(relevant), col(cap.supplier_id).in_(ids)
             )
         ):
-            if supplier_id in facts:
-                facts[supplier_id].capabilities.add(code)
-    _gather_certificates(session=session, criteria=criteria, facts=facts, page=page)
-    if criteria.terms and page is None:
-        candidates = (
-            select(col(s.id).label("id"))
-            .where(*where)
-            .cte("candidates")
-            .prefix_with("MATERIALIZED")
-        )
-        dialect = session.get_bind().dialect.name
-        words = _word_masks(dialect, criteria.terms, candidates)
-        for supplier_id, mask in connection.execute(words):  # one row per supplier
-            if supplier_id in facts:
-                bits = int(mask)
-                facts[supplier_id].text_hits = {
-                    i for i in range(bits.bit_length()) if bits >> i & 1
-                }
+            facts[supplier_id].capabilities.add(code)
+    _gather_certificates(session=session, criteria=criteria, facts=facts, ids=ids)
     return facts
 
 
@@ -597,9 +502,9 @@ def _gather_certificates(
     session: Session,
     criteria: ranking.Request,
     facts: dict[int, ranking.Facts],
-    page: Sequence[int] | None,
+    ids: Sequence[int],
 ) -> None:
-    """The candidates' valid certificates of required standards, and those that may lapse
+    """The suppliers' valid certificates of required standards, and those that may lapse
     before `needed_by`."""
     connection = session.connection()
     cert = SupplierCertification
@@ -607,7 +512,7 @@ def _gather_certificates(
     if criteria.required_certifications:
         relevant.append(
             col(cert.standard_code).in_(criteria.required_certifications)
-            & valid_certificate_all(criteria.valid_on)
+            & and_(*valid_certificate(validity(criteria.valid_on)))
         )
     if criteria.needed_by is not None and criteria.needed_by > criteria.today:
         relevant.append(
@@ -627,32 +532,20 @@ def _gather_certificates(
             col(cert.expires_on),
             col(cert.verification),
         )
-        .where(or_(*relevant))
+        .where(or_(*relevant), col(cert.supplier_id).in_(ids))
         .order_by(col(cert.id))
     )
-    if page is not None:
-        query = query.where(col(cert.supplier_id).in_(page))
     for row in connection.execute(query):
-        if row.supplier_id in facts:
-            facts[row.supplier_id].certificates.append(
-                ranking.Certificate(
-                    standard=row.standard_code,
-                    number=row.certificate_number,
-                    status=row.status,
-                    issued_on=row.issued_on,
-                    expires_on=row.expires_on,
-                    verification=row.verification,
-                )
+        facts[row.supplier_id].certificates.append(
+            ranking.Certificate(
+                standard=row.standard_code,
+                number=row.certificate_number,
+                status=row.status,
+                issued_on=row.issued_on,
+                expires_on=row.expires_on,
+                verification=row.verification,
             )
-
-
-def valid_certificate_all(day: date) -> ColumnElement[bool]:
-    """`valid_certificate` as one condition, for any standard."""
-    conditions = valid_certificate(_validity(day))
-    combined = conditions[0]
-    for condition in conditions[1:]:
-        combined = combined & condition
-    return combined
+        )
 
 
 @lru_cache
@@ -677,15 +570,7 @@ def rank(*, session: Session, request: ScoutingRequest, criteria: ranking.Reques
 
     def compute() -> Ranked:
         where = knockouts(request, day=criteria.valid_on)
-        facts = gather(session=session, criteria=criteria, where=where)
-        return sorted(
-            (
-                -ranking.assess(criteria, f, explain=False).score,
-                f.id,
-                sum(1 << i for i in f.text_hits),
-            )
-            for f in facts.values()
-        )
+        return scoring.rank_all(session=session, criteria=criteria, where=where)
 
     return cached(
         ranking_cache(),
@@ -746,11 +631,7 @@ def list_matches(
         rows = rows[:limit]
         next_cursor = encode_cursor({"f": fingerprint, "s": -rows[-1][0], "i": rows[-1][1]})
     ids = [row[1] for row in rows]
-    facts = (
-        gather(session=session, criteria=criteria, where=[col(Supplier.id).in_(ids)], page=ids)
-        if ids
-        else {}
-    )
+    facts = gather(session=session, criteria=criteria, ids=ids) if ids else {}
     for _, supplier_id, words in rows:
         if supplier_id in facts:
             facts[supplier_id].text_hits = {i for i in range(words.bit_length()) if words >> i & 1}

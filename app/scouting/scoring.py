@@ -1,0 +1,206 @@
+"""The ranking of a whole request in SQL: every candidate's score from one statement.
+
+`app.scouting.ranking` says what a score is, for one supplier and with its explanation; this
+module computes the same weighted mean for every supplier that passes the knock-outs inside
+the database, so ranking 30,000 candidates costs set-based scans instead of 30,000 Python
+assessments. The weights and trust levels are read from `ranking` (the one place they live).
+
+The statement has two steps. `facts` (materialized) holds, per candidate, how many required
+and preferred capabilities it covers, which description words its profile mentions (a bit
+mask), the summed trust of its required certificates, its distance from the requested point,
+and whether its province and size class are among those asked for. Every fact is a
+membership test of the candidate's id in a set read once: an index range of a link table, or
+the full-text index. The outer query folds the facts into the score.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+)
+from sqlmodel import Session, col
+
+from app.scouting import ranking
+from app.search.schemas import SearchQuery
+from app.search.service import EARTH_RADIUS_KM, haversine_term, valid_certificate
+from app.search.text import fts5_query
+from app.suppliers.models import Supplier, SupplierCapability, SupplierCertification
+
+# (-score, supplier id, bit mask of the description words its profile mentions), page order
+Ranked = list[tuple[float, int, int]]
+
+# PostgreSQL's full-text table (revision 0005; not a model: SQLite has FTS5 instead).
+_SEARCH = table("supplier_search", column("supplier_id", Integer))
+# Trust levels from the most trusted down; a required certificate held at none of the listed
+# levels is self-declared (the knock-outs guarantee one valid certificate per standard).
+_LEVELS = sorted(ranking.TRUST, key=lambda level: -ranking.TRUST[level])
+
+
+def validity(day: date) -> SearchQuery:
+    """A search query carrying only the day certificates must be valid on (for search's
+    `valid_certificate`, the one definition of a valid certificate)."""
+    return SearchQuery(valid_on=day, sort="name", limit=1)
+
+
+def _number(value: float) -> ColumnElement[float]:
+    return literal(value, Float)
+
+
+def _bit(condition: ColumnElement[bool], value: int = 1) -> ColumnElement[int]:
+    return case((condition, literal(value, Integer)), else_=literal(0, Integer))
+
+
+def _total(terms: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _tsquery(name: str) -> str:
+    return (
+        f"(websearch_to_tsquery('escouting_it', :{name}) "
+        f"|| websearch_to_tsquery('escouting_en', :{name}))"
+    )
+
+
+def _words_mask(dialect: str, terms: Sequence[str]) -> ColumnElement[int]:
+    """Bit i set when the supplier's profile mentions description word i, by the database's
+    full-text machinery (Italian and English stemming on both databases).
+
+    PostgreSQL tests each word against the candidate's own `search_vector` (joined in by the
+    caller), which is cheaper than one index scan per common word; SQLite reads each word's
+    rowids from FTS5 once and probes them per candidate.
+    """
+    bits = []
+    for i, term in enumerate(terms):
+        name = f"w{i}"
+        if dialect == "postgresql":
+            # A scalar subquery is evaluated once; the functions themselves would be per row.
+            hit = text(f"supplier_search.search_vector @@ (SELECT {_tsquery(name)})").bindparams(
+                **{name: term}
+            )
+        else:
+            rowids = text(f"SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :{name}")
+            rowids = rowids.bindparams(**{name: fts5_query(term)[0] or '""'})
+            hit = col(Supplier.id).in_(rowids.columns(column("rowid", Integer)))
+        bits.append(_bit(hit, 1 << i))  # type: ignore[arg-type]
+    return _total(bits)
+
+
+def _capability_set(codes: frozenset[str]) -> Select[Any]:
+    cap = SupplierCapability
+    return select(col(cap.supplier_id)).where(col(cap.capability_code).in_(sorted(codes)))
+
+
+def _trust(criteria: ranking.Request, standard: str) -> ColumnElement[float]:
+    """The trust of the supplier's best valid certificate of `standard`."""
+    cert = SupplierCertification
+    valid = valid_certificate(validity(criteria.valid_on), standard)
+    whens = [
+        (
+            col(Supplier.id).in_(
+                select(col(cert.supplier_id)).where(*valid, col(cert.verification) == level)
+            ),
+            _number(ranking.TRUST[level]),
+        )
+        for level in _LEVELS[:-1]
+    ]
+    return case(*whens, else_=_number(ranking.TRUST[_LEVELS[-1]]))
+
+
+def ranking_statement(
+    *, session: Session, criteria: ranking.Request, where: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """(supplier id, score, words mask) of every supplier meeting `where` (the knock-outs)."""
+    s = Supplier
+    dialect = session.get_bind().dialect.name
+    facts: dict[str, ColumnElement[Any]] = {"id": col(s.id)}
+    codes = {
+        "required": criteria.required_capabilities,
+        "preferred": criteria.preferred_capabilities,
+    }
+    for kind, wanted in codes.items():
+        if wanted:
+            facts[kind] = _total(
+                [
+                    _bit(col(s.id).in_(_capability_set(criteria.subtrees.get(c, frozenset({c})))))
+                    for c in wanted
+                ]
+            )
+    if criteria.terms:
+        facts["words"] = _words_mask(dialect, criteria.terms)
+    if criteria.required_certifications:
+        facts["trust"] = _total([_trust(criteria, std) for std in criteria.required_certifications])
+    if criteria.near is not None:
+        lat, lon, _ = criteria.near
+        haversine = haversine_term(lat, lon)
+        bounded = case((haversine > 1, _number(1.0)), else_=haversine)
+        facts["distance"] = _number(2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(bounded))
+    if criteria.provinces:
+        facts["in_province"] = _bit(col(s.province).in_(criteria.provinces))
+    if criteria.size_classes:
+        facts["size_fit"] = _bit(col(s.size_class).in_(criteria.size_classes))
+    query = select(*(value.label(name) for name, value in facts.items())).where(*where)
+    if criteria.terms and dialect == "postgresql":
+        query = query.outerjoin(_SEARCH, _SEARCH.c.supplier_id == col(s.id))
+    table = query.cte("facts").prefix_with("MATERIALIZED")
+    f = table.c
+    components: dict[str, ColumnElement[Any]] = {}
+    if criteria.required_capabilities:
+        components["required_capabilities"] = f.required / _number(
+            len(criteria.required_capabilities)
+        )
+    if criteria.preferred_capabilities:
+        components["preferred_capabilities"] = f.preferred / _number(
+            len(criteria.preferred_capabilities)
+        )
+    words = f.words if criteria.terms else literal(0, Integer)
+    if criteria.terms:
+        hits = _total([_bit(f.words.op("&")(1 << i) != 0) for i in range(len(criteria.terms))])
+        components["text"] = hits / _number(len(criteria.terms))
+    near: ColumnElement[Any] | None = None
+    if criteria.near is not None:
+        radius = criteria.near[2]
+        near = case(
+            (and_(f.distance.is_not(None), f.distance < radius), 1 - f.distance / radius),
+            else_=_number(0.0),
+        )
+    if criteria.provinces:
+        outside = near if near is not None else _number(0.0)
+        near = case((f.in_province == 1, _number(1.0)), else_=outside)
+    if near is not None:
+        components["proximity"] = near
+    if criteria.size_classes:
+        components["size"] = f.size_fit * _number(1.0)
+    if criteria.required_certifications:
+        components["certificate_trust"] = f.trust / _number(len(criteria.required_certifications))
+    weight = sum(ranking.WEIGHTS[name] for name in components)
+    score = (
+        _total([_number(ranking.WEIGHTS[name] / weight) * v for name, v in components.items()])
+        if components
+        else _number(1.0)
+    )
+    return select(f.id, score.label("score"), words.label("words"))
+
+
+def rank_all(
+    *, session: Session, criteria: ranking.Request, where: list[ColumnElement[bool]]
+) -> Ranked:
+    """Every supplier meeting `where`, best first: score (rounded as shown) down, then id."""
+    statement = ranking_statement(session=session, criteria=criteria, where=where)
+    rows = session.connection().execute(statement)
+    return sorted((-round(score, ranking.SCORE_DIGITS), sid, words) for sid, score, words in rows)

@@ -1,0 +1,131 @@
+"""The ranking in SQL (`app.scouting.scoring`) against the explained ranking in Python.
+
+Every candidate's score is computed by the database; the page explains it component by
+component in Python. Over suppliers that differ in every component, the two must agree, and
+the description words the database finds must be the ones each profile holds.
+"""
+
+import itertools
+
+import pytest
+
+from app.scouting import ranking
+from tests.factories import supplier_payload
+from tests.scouting.conftest import API, SUPPLIERS, all_matches, cert
+
+CAPABILITIES = [
+    "machining.milling-5-axis",
+    "testing.ndt.ultrasonic",
+    "surface-treatment.anodizing",
+    "composites.autoclave-curing",
+]
+PLACES = [  # (province, city, location)
+    ("VA", "Varese", {"lat": 45.82, "lon": 8.83}),
+    ("MI", "Milano", {"lat": 45.47, "lon": 9.19}),
+    ("BG", "Bergamo", {"lat": 45.70, "lon": 9.67}),
+    ("VA", "Varese", None),
+]
+EMPLOYEES = [35, 120, 5]  # small, medium, micro
+WORDS = ["inconel", "ingranaggi", "carrelli"]  # in no capability label
+LEVELS = list(ranking.TRUST)
+
+
+def supplier(n: int, capabilities: list[str]) -> dict:
+    province, city, location = PLACES[n % len(PLACES)]
+    words = [w for i, w in enumerate(WORDS) if n >> i & 1]
+    return supplier_payload(
+        200 + n,
+        name=f"Scoring {n}",
+        description=" ".join(["Officina meccanica", *words]) + ".",
+        address={"city": city, "province": province, "country": "IT"},
+        location=location,
+        employees=EMPLOYEES[n % len(EMPLOYEES)],
+        annual_revenue_eur=None,
+        capabilities=capabilities,
+        certifications=[cert(verification=LEVELS[n % len(LEVELS)])],
+        programs=[],
+    )
+
+
+@pytest.fixture
+def varied(client, admin) -> dict[int, dict]:
+    """16 suppliers: every subset of four capabilities, with places, sizes, trust levels and
+    description words cycling at different periods. Supplier id -> its payload."""
+    made = {}
+    subsets = itertools.chain.from_iterable(
+        itertools.combinations(CAPABILITIES, k) for k in range(len(CAPABILITIES) + 1)
+    )
+    for n, capabilities in enumerate(subsets):
+        body = supplier(n, list(capabilities))
+        response = client.post(SUPPLIERS, json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        made[response.json()["id"]] = body
+    return made
+
+
+def test_database_scores_equal_explained_scores(client, make_key, varied):
+    buyer = make_key("buyer")
+    body = {
+        "title": "Every component",
+        "description": "Inconel ingranaggi carrelli",
+        "supply_chains": ["rotary-wing"],
+        "required_capabilities": ["machining.milling-5-axis", "testing.ndt"],
+        "preferred_capabilities": ["surface-treatment.anodizing"],
+        "required_certifications": ["en-9100"],
+        "provinces": ["VA"],
+        "near": {"lat": 45.47, "lon": 9.19, "radius_km": 60},
+        "size_classes": ["small"],
+    }
+    request = client.post(API, json=body, headers=buyer)
+    assert request.status_code == 201, request.text
+    items = all_matches(client, request.json()["id"], buyer, limit=5)
+    assert sorted(item["supplier"]["id"] for item in items) == sorted(varied)
+    keys = [(-item["score"], item["supplier"]["id"]) for item in items]
+    assert keys == sorted(keys)
+    for item in items:
+        payload = varied[item["supplier"]["id"]]
+        components = item["components"]
+        assert set(components) == set(ranking.WEIGHTS)  # every component asked for
+        assert item["score"] == pytest.approx(ranking.score(components), abs=1e-6)
+        # The words the database found in the profile are exactly those it holds.
+        wanted = [w for w in WORDS if w in payload["description"]]
+        mentioned = [e["detail"] for e in item["matched"] if e["criterion"] == "text"]
+        assert mentioned == (["profile mentions: " + ", ".join(wanted)] if wanted else [])
+        assert components["text"] == pytest.approx(len(wanted) / len(WORDS), abs=1e-6)
+        held = set(payload["capabilities"])
+        required = {"machining.milling-5-axis", "testing.ndt.ultrasonic"} & held
+        assert components["required_capabilities"] == len(required) / 2
+        assert components["preferred_capabilities"] == (
+            1 if "surface-treatment.anodizing" in held else 0
+        )
+        level = payload["certifications"][0]["verification"]
+        assert components["certificate_trust"] == ranking.TRUST[level]
+        assert components["size"] == (1 if payload["employees"] == 35 else 0)
+        province = payload["address"]["province"]
+        if province == "VA":
+            assert components["proximity"] == 1
+        elif payload["location"] is None:
+            assert components["proximity"] == 0
+        else:
+            distance = item["supplier"]["distance_km"]  # shown to the metre: 1e-5 of 60 km
+            assert components["proximity"] == pytest.approx(max(0, 1 - distance / 60), abs=1e-5)
+
+
+def test_components_not_asked_are_left_out(client, make_key, varied):
+    buyer = make_key("buyer")
+    body = {
+        "title": "Chains and one capability",
+        "description": "per le",  # no meaningful word
+        "supply_chains": ["rotary-wing"],
+        "required_capabilities": ["testing.ndt"],
+    }
+    request = client.post(API, json=body, headers=buyer)
+    assert request.status_code == 201, request.text
+    items = all_matches(client, request.json()["id"], buyer)
+    assert len(items) == len(varied)
+    for item in items:
+        assert list(item["components"]) == ["required_capabilities"]
+        assert item["score"] == item["components"]["required_capabilities"]
+    # Covering the one required capability is all that is asked: those score 1, the rest 0.
+    scores = [item["score"] for item in items]
+    assert scores == sorted(scores, reverse=True) and set(scores) == {0, 1}
