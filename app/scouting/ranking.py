@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from app.search.service import great_circle_km
 from app.search.text import fold
@@ -185,6 +186,18 @@ class Certificate:
     issued_on: date | None
     expires_on: date | None
     verification: str
+
+    @classmethod
+    def of(cls, row: Any) -> "Certificate":
+        """From a `supplier_certification` row or object."""
+        return cls(
+            standard=row.standard_code,
+            number=row.certificate_number,
+            status=row.status,
+            issued_on=row.issued_on,
+            expires_on=row.expires_on,
+            verification=row.verification,
+        )
 
 
 def valid_on(certificate: Certificate, day: date) -> bool:

@@ -336,14 +336,7 @@ def _supplier_profile(
     )
     cert = SupplierCertification
     certificates = [
-        ranking.Certificate(
-            standard=c.standard_code,
-            number=c.certificate_number,
-            status=c.status,
-            issued_on=c.issued_on,
-            expires_on=c.expires_on,
-            verification=c.verification,
-        )
+        ranking.Certificate.of(c)
         for c in session.exec(select(cert).where(cert.supplier_id == supplier_id))
     ]
     return chains, certificates
@@ -536,16 +529,7 @@ def _gather_certificates(
         .order_by(col(cert.id))
     )
     for row in connection.execute(query):
-        facts[row.supplier_id].certificates.append(
-            ranking.Certificate(
-                standard=row.standard_code,
-                number=row.certificate_number,
-                status=row.status,
-                issued_on=row.issued_on,
-                expires_on=row.expires_on,
-                verification=row.verification,
-            )
-        )
+        facts[row.supplier_id].certificates.append(ranking.Certificate.of(row))
 
 
 @lru_cache
