@@ -129,3 +129,31 @@ def test_components_not_asked_are_left_out(client, make_key, varied):
     # Covering the one required capability is all that is asked: those score 1, the rest 0.
     scores = [item["score"] for item in items]
     assert scores == sorted(scores, reverse=True) and set(scores) == {0, 1}
+
+
+def test_a_request_asking_for_everything(client, make_key, varied):
+    """The largest request the schema allows still makes one statement both databases run."""
+    buyer = make_key("buyer")
+    capabilities = [c["code"] for c in client.get("/api/v1/capabilities").json()]
+    standards = [s["code"] for s in client.get("/api/v1/certification-standards").json()]
+    assert len(capabilities) > 50 and len(standards) > 1
+    words = " ".join(f"parola{n}" for n in range(40))  # more words than are ranked
+    body = {
+        "title": "Everything",
+        "description": f"Inconel {words}",
+        "supply_chains": ["rotary-wing", "fixed-wing", "space"],
+        "required_capabilities": capabilities[:50],
+        "preferred_capabilities": capabilities[-50:],
+        "required_certifications": ["en-9100"],
+        "provinces": ["VA", "MI", "BG"],
+        "near": {"lat": 45.47, "lon": 9.19, "radius_km": 500},
+        "size_classes": ["micro", "small", "medium", "large"],
+    }
+    request = client.post(API, json=body, headers=buyer).json()
+    items = all_matches(client, request["id"], buyer, limit=100)
+    assert len(items) == len(varied)
+    for item in items:
+        assert item["score"] == pytest.approx(ranking.score(item["components"]), abs=1e-6)
+    body |= {"required_certifications": standards[:50]}  # nobody holds them all
+    request = client.post(API, json=body, headers=buyer).json()
+    assert all_matches(client, request["id"], buyer) == []
