@@ -8,9 +8,11 @@ assessments. The weights and trust levels are read from `ranking` (the one place
 The statement has two steps. `facts` (materialized) holds, per candidate, how many required
 and preferred capabilities it covers, which description words its profile mentions (a bit
 mask), the summed trust of its required certificates, its distance from the requested point,
-and whether its province and size class are among those asked for. Every fact is a
-membership test of the candidate's id in a set read once: an index range of a link table, or
-the full-text index. The outer query folds the facts into the score.
+and whether its province and size class are among those asked for. Capabilities and words
+are membership tests of the candidate's id in sets read once (an index range of
+`supplier_capability`; a word's FTS5 rowids on SQLite), or on PostgreSQL a test of the
+candidate's own `tsvector`; the trust of each required standard comes from one grouped scan
+of the certificate index, joined in. The outer query folds the facts into the score.
 """
 
 from collections.abc import Sequence
@@ -44,9 +46,6 @@ Ranked = list[tuple[float, int, int]]
 
 # PostgreSQL's full-text table (revision 0005; not a model: SQLite has FTS5 instead).
 _SEARCH = table("supplier_search", column("supplier_id", Integer))
-# Trust levels from the most trusted down; a required certificate held at none of the listed
-# levels is self-declared (the knock-outs guarantee one valid certificate per standard).
-_LEVELS = sorted(ranking.TRUST, key=lambda level: -ranking.TRUST[level])
 
 
 def validity(day: date) -> SearchQuery:
@@ -106,20 +105,22 @@ def _capability_set(codes: frozenset[str]) -> Select[Any]:
     return select(col(cap.supplier_id)).where(col(cap.capability_code).in_(sorted(codes)))
 
 
-def _trust(criteria: ranking.Request, standard: str) -> ColumnElement[float]:
-    """The trust of the supplier's best valid certificate of `standard`."""
+def _trust(criteria: ranking.Request, standard: str) -> Any:
+    """(supplier id, trust of its best valid certificate of `standard`) per holder."""
     cert = SupplierCertification
-    valid = valid_certificate(validity(criteria.valid_on), standard)
-    whens = [
-        (
-            col(Supplier.id).in_(
-                select(col(cert.supplier_id)).where(*valid, col(cert.verification) == level)
-            ),
-            _number(ranking.TRUST[level]),
-        )
-        for level in _LEVELS[:-1]
-    ]
-    return case(*whens, else_=_number(ranking.TRUST[_LEVELS[-1]]))
+    level = case(
+        *(
+            (col(cert.verification) == name, _number(value))
+            for name, value in ranking.TRUST.items()
+        ),
+        else_=_number(0.0),
+    )
+    return (
+        select(col(cert.supplier_id).label("supplier_id"), func.max(level).label("trust"))
+        .where(*valid_certificate(validity(criteria.valid_on), standard))
+        .group_by(col(cert.supplier_id))
+        .subquery()
+    )
 
 
 def ranking_statement(
@@ -144,7 +145,8 @@ def ranking_statement(
     if criteria.terms:
         facts["words"] = _words_mask(dialect, criteria.terms)
     if criteria.required_certifications:
-        facts["trust"] = _total([_trust(criteria, std) for std in criteria.required_certifications])
+        trusts = [_trust(criteria, std) for std in criteria.required_certifications]
+        facts["trust"] = _total([t.c.trust for t in trusts])
     if criteria.near is not None:
         lat, lon, _ = criteria.near
         haversine = haversine_term(lat, lon)
@@ -157,6 +159,9 @@ def ranking_statement(
     query = select(*(value.label(name) for name, value in facts.items())).where(*where)
     if criteria.terms and dialect == "postgresql":
         query = query.outerjoin(_SEARCH, _SEARCH.c.supplier_id == col(s.id))
+    if criteria.required_certifications:
+        for t in trusts:  # every candidate holds one (knock-out): an inner join
+            query = query.join(t, t.c.supplier_id == col(s.id))
     table = query.cte("facts").prefix_with("MATERIALIZED")
     f = table.c
     components: dict[str, ColumnElement[Any]] = {}
