@@ -7,7 +7,8 @@ serialisation). Prints p50/p95 per query and database, the seeding time, and the
 whole mix, twice: "warm" as a worker answers a query asked before since the last write (totals,
 facets and the head of a relevance ranking come from the search caches; other pages are
 computed), and "cold" with the caches emptied before every run (the first time anyone asks, or
-right after a write).
+right after a write). The row "after a supplier write" changes one supplier (untimed) before
+every run: warm, it times a cached scouting ranking brought up to date.
 Usage: python bench/run.py [--suppliers N] [--repeat R] [--backend sqlite|postgresql]
 Environment: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench).
 """
@@ -50,6 +51,8 @@ VARESE = "45.8206,8.8251"
 ALL_FACETS = "supply_chain,capability,certification,province,size_class,tier"
 
 Query = Callable[[TestClient], dict]
+# A query, or (an untimed step before every run, the query).
+Entry = Query | tuple[Callable[[TestClient], None], Query]
 
 
 def fresh_database(backend: str, suffix: str = "") -> str:
@@ -151,6 +154,26 @@ def scouting_request(client: TestClient, engine: Engine) -> tuple[int, dict[str,
     return response.json()["id"], headers
 
 
+def supplier_writer(engine: Engine) -> Callable[[TestClient], None]:
+    """A step that changes one supplier (its head count) per call, as an admin would."""
+    with Session(engine) as session:
+        _key, plaintext = create_api_key(session=session, actor=SYSTEM, role="admin")
+        session.commit()
+        last = session.execute(text("SELECT max(id) FROM supplier")).scalar_one()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    calls = iter(range(1, 10**6))
+
+    def write(client: TestClient) -> None:
+        n = next(calls)
+        supplier = n * 37 % last + 1
+        response = client.patch(
+            f"{API}/{supplier}", json={"employees": 10 + n % 200}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+
+    return write
+
+
 def scouting_matches(client: TestClient, request_id: int, headers: dict[str, str]) -> dict:
     response = client.get(f"/api/v1/scouting-requests/{request_id}/matches", headers=headers)
     assert response.status_code == 200, response.text
@@ -158,11 +181,12 @@ def scouting_matches(client: TestClient, request_id: int, headers: dict[str, str
     return response.json()
 
 
-def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
+def queries(client: TestClient, engine: Engine) -> dict[str, Entry]:
     typo = typo_name(engine)
     page31 = deep_cursor(client, {"limit": 20}, 30)
     candidate, partner = match_candidate(engine)
     scouting = scouting_request(client, engine)
+    write = supplier_writer(engine)
     return {
         "first page, sorted by name": lambda c: get(c, {}),
         "space + EN 9100 + Varese/Milano": lambda c: get(
@@ -193,6 +217,10 @@ def queries(client: TestClient, engine: Engine) -> dict[str, Query]:
         "match: typo in name + address (partner)": lambda c: match(c, candidate, partner),
         "scouting matches (rotary wing, EN 9100, 3 capabilities, 60 km)": lambda c: (
             scouting_matches(c, *scouting)
+        ),
+        "scouting matches, after a supplier write": (
+            write,
+            lambda c: scouting_matches(c, *scouting),
         ),
         "spec example (space, EN 9100, Nadcap, 5-axis, 60 km)": lambda c: get(
             c,
@@ -296,11 +324,14 @@ def run_backend(
     timings: Timings = {"warm": {}, "cold": {}}
     for client in client_for(engine):
         mix = queries(client, engine)
-        for name, run in mix.items():
+        for name, entry in mix.items():
+            step, run = entry if isinstance(entry, tuple) else (None, entry)
             run(client)  # warm-up
             for mode in ("warm", "cold"):
                 samples = []
                 for _ in range(repeat):
+                    if step is not None:
+                        step(client)
                     if mode == "cold":
                         clear_caches()
                         clear_scouting_cache()

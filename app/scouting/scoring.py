@@ -46,6 +46,7 @@ Ranked = list[tuple[float, int, int]]
 
 # PostgreSQL's full-text table (revision 0005; not a model: SQLite has FTS5 instead).
 _SEARCH = table("supplier_search", column("supplier_id", Integer))
+_FTS = table("supplier_fts", column("rowid", Integer))  # SQLite FTS5 (revision 0002)
 
 
 def validity(day: date) -> SearchQuery:
@@ -76,7 +77,7 @@ def _tsquery(name: str) -> str:
     )
 
 
-def _words_mask(dialect: str, terms: Sequence[str]) -> ColumnElement[int]:
+def _words_mask(dialect: str, terms: Sequence[str], only: Select[Any] | None) -> ColumnElement[int]:
     """Bit i set when the supplier's profile mentions description word i, by the database's
     full-text machinery (Italian and English stemming on both databases).
 
@@ -93,19 +94,26 @@ def _words_mask(dialect: str, terms: Sequence[str]) -> ColumnElement[int]:
                 **{name: term}
             )
         else:
-            rowids = text(f"SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :{name}")
-            rowids = rowids.bindparams(**{name: fts5_query(term)[0] or '""'})
-            hit = col(Supplier.id).in_(rowids.columns(column("rowid", Integer)))
+            match = text(f"supplier_fts MATCH :{name}").bindparams(
+                **{name: fts5_query(term)[0] or '""'}
+            )
+            rowids = _restricted(select(_FTS.c.rowid).where(match), _FTS.c.rowid, only)
+            hit = col(Supplier.id).in_(rowids)
         bits.append(_bit(hit, 1 << i))  # type: ignore[arg-type]
     return _total(bits)
 
 
-def _capability_set(codes: frozenset[str]) -> Select[Any]:
+def _restricted(query: Select[Any], owner: Any, only: Select[Any] | None) -> Select[Any]:
+    return query if only is None else query.where(owner.in_(only))
+
+
+def _capability_set(codes: frozenset[str], only: Select[Any] | None) -> Select[Any]:
     cap = SupplierCapability
-    return select(col(cap.supplier_id)).where(col(cap.capability_code).in_(sorted(codes)))
+    query = select(col(cap.supplier_id)).where(col(cap.capability_code).in_(sorted(codes)))
+    return _restricted(query, col(cap.supplier_id), only)
 
 
-def _trust(criteria: ranking.Request, standard: str) -> Any:
+def _trust(criteria: ranking.Request, standard: str, only: Select[Any] | None) -> Any:
     """(supplier id, trust of its best valid certificate of `standard`) per holder."""
     cert = SupplierCertification
     level = case(
@@ -115,18 +123,25 @@ def _trust(criteria: ranking.Request, standard: str) -> Any:
         ),
         else_=_number(0.0),
     )
+    query = select(col(cert.supplier_id).label("supplier_id"), func.max(level).label("trust"))
+    query = query.where(*valid_certificate(validity(criteria.valid_on), standard))
     return (
-        select(col(cert.supplier_id).label("supplier_id"), func.max(level).label("trust"))
-        .where(*valid_certificate(validity(criteria.valid_on), standard))
-        .group_by(col(cert.supplier_id))
-        .subquery()
+        _restricted(query, col(cert.supplier_id), only).group_by(col(cert.supplier_id)).subquery()
     )
 
 
 def ranking_statement(
-    *, session: Session, criteria: ranking.Request, where: list[ColumnElement[bool]]
+    *,
+    session: Session,
+    criteria: ranking.Request,
+    where: list[ColumnElement[bool]],
+    only: Select[Any] | None = None,
 ) -> Select[Any]:
-    """(supplier id, score, words mask) of every supplier meeting `where` (the knock-outs)."""
+    """(supplier id, score, words mask) of every supplier meeting `where` (the knock-outs).
+
+    `only` (a query of supplier ids) restricts the statement to those suppliers, down to every
+    set it reads: rescoring a few suppliers then costs little.
+    """
     s = Supplier
     dialect = session.get_bind().dialect.name
     facts: dict[str, ColumnElement[Any]] = {"id": col(s.id)}
@@ -138,14 +153,18 @@ def ranking_statement(
         if wanted:
             facts[kind] = _total(
                 [
-                    _bit(col(s.id).in_(_capability_set(criteria.subtrees.get(c, frozenset({c})))))
+                    _bit(
+                        col(s.id).in_(
+                            _capability_set(criteria.subtrees.get(c, frozenset({c})), only)
+                        )
+                    )
                     for c in wanted
                 ]
             )
     if criteria.terms:
-        facts["words"] = _words_mask(dialect, criteria.terms)
+        facts["words"] = _words_mask(dialect, criteria.terms, only)
     if criteria.required_certifications:
-        trusts = [_trust(criteria, std) for std in criteria.required_certifications]
+        trusts = [_trust(criteria, std, only) for std in criteria.required_certifications]
         facts["trust"] = _total([t.c.trust for t in trusts])
     if criteria.near is not None:
         lat, lon, _ = criteria.near
@@ -157,6 +176,7 @@ def ranking_statement(
     if criteria.size_classes:
         facts["size_fit"] = _bit(col(s.size_class).in_(criteria.size_classes))
     query = select(*(value.label(name) for name, value in facts.items())).where(*where)
+    query = _restricted(query, col(s.id), only)
     if criteria.terms and dialect == "postgresql":
         query = query.outerjoin(_SEARCH, _SEARCH.c.supplier_id == col(s.id))
     if criteria.required_certifications:
@@ -203,9 +223,14 @@ def ranking_statement(
 
 
 def rank_all(
-    *, session: Session, criteria: ranking.Request, where: list[ColumnElement[bool]]
+    *,
+    session: Session,
+    criteria: ranking.Request,
+    where: list[ColumnElement[bool]],
+    only: Select[Any] | None = None,
 ) -> Ranked:
-    """Every supplier meeting `where`, best first: score (rounded as shown) down, then id."""
-    statement = ranking_statement(session=session, criteria=criteria, where=where)
+    """Every supplier meeting `where` (and in `only`, if given), best first: score (rounded as
+    shown) down, then id."""
+    statement = ranking_statement(session=session, criteria=criteria, where=where, only=only)
     rows = session.connection().execute(statement)
     return sorted((-round(score, ranking.SCORE_DIGITS), sid, words) for sid, score, words in rows)

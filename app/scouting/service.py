@@ -9,8 +9,10 @@ call; only the suppliers of a page are explained, in Python (`ranking.assess`).
 """
 
 import hashlib
+import heapq
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -22,6 +24,7 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import list_capabilities, unknown_codes
+from app.changes.models import ChangeEvent
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, field_error, invalid
@@ -45,7 +48,7 @@ from app.scouting.schemas import (
     SupplierSummary,
 )
 from app.scouting.scoring import Ranked, validity
-from app.search.cache import GenerationCache, cached, generation_key
+from app.search.cache import GenerationCache, generation_key
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.service import valid_certificate
 from app.suppliers.models import (
@@ -67,6 +70,9 @@ _LIST_FIELDS = (
 )
 # Open requests a supplier's `matching=me` list checks per database round trip.
 _SCAN_BATCH = 200
+# At most this many suppliers changed since a request was ranked are scored again and merged
+# into the cached ranking; beyond, the whole ranking is computed afresh.
+MAX_RESCORED = 2_000
 
 
 def today() -> date:
@@ -392,33 +398,41 @@ def _matching_requests(
 # ---------------------------------------------------------------- knock-outs
 
 
-def knockouts(request: ScoutingRequest, *, day: date) -> list[ColumnElement[bool]]:
+def knockouts(
+    request: ScoutingRequest, *, day: date, few: bool = False
+) -> list[ColumnElement[bool]]:
     """Conditions on `supplier`: live, serves one of the chains, holds every required standard
-    active and valid on `day` (search's `valid_certificate`)."""
+    active and valid on `day` (search's `valid_certificate`).
+
+    As `IN (set)` tests by default: each set is read once, the right plan when most suppliers
+    are candidates. `few=True` (a handful of suppliers already picked by id) makes them
+    `EXISTS` probes per supplier instead, so SQLite does not read whole sets for one supplier.
+    """
     s = Supplier
     chain = SupplierSupplyChain
-    conditions: list[ColumnElement[bool]] = [
-        col(s.deleted_at).is_(None),
-        col(s.id).in_(
-            select(chain.supplier_id).where(col(chain.supply_chain_code).in_(request.supply_chains))
+    cert = SupplierCertification
+    tests = [
+        select(col(chain.supplier_id)).where(
+            col(chain.supply_chain_code).in_(request.supply_chains)
+        ),
+        *(
+            select(col(cert.supplier_id)).where(*valid_certificate(validity(day), standard))
+            for standard in request.required_certifications
         ),
     ]
-    on_day = validity(day)
-    for standard in request.required_certifications:
-        conditions.append(
-            col(s.id).in_(
-                select(SupplierCertification.supplier_id).where(
-                    *valid_certificate(on_day, standard)
-                )
-            )
-        )
+    conditions: list[ColumnElement[bool]] = [col(s.deleted_at).is_(None)]
+    for test in tests:
+        owner = test.selected_columns[0]
+        conditions.append(test.where(owner == col(s.id)).exists() if few else col(s.id).in_(test))
     return conditions
 
 
 def supplier_matches(*, session: Session, request: ScoutingRequest, supplier_id: int) -> bool:
     """Whether the supplier passes the request's knock-outs (the SQL ones, as matches use)."""
     day = request.needed_by or today()
-    query = select(Supplier.id).where(Supplier.id == supplier_id, *knockouts(request, day=day))
+    query = select(Supplier.id).where(
+        Supplier.id == supplier_id, *knockouts(request, day=day, few=True)
+    )
     return session.exec(query).first() is not None
 
 
@@ -532,8 +546,21 @@ def _gather_certificates(
         facts[row.supplier_id].certificates.append(ranking.Certificate.of(row))
 
 
+# The last change-feed event a ranking has seen: (seq, its supplier, version and instant).
+Position = tuple[int, tuple[Any, ...]] | None
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """A request's ranking as of a data generation and the change-feed position read first."""
+
+    token: Hashable
+    position: Position
+    ranked: Ranked
+
+
 @lru_cache
-def ranking_cache() -> GenerationCache[Ranked] | None:
+def ranking_cache() -> GenerationCache[_Cached] | None:
     size = get_settings().scouting_ranking_cache_size
     return GenerationCache(size) if size > 0 else None
 
@@ -544,24 +571,88 @@ def clear_ranking_cache() -> None:
         cache.clear()
 
 
-def _criteria_key(criteria: ranking.Request) -> Hashable:
-    return repr(criteria)
+def _event_at(session: Session, seq: int | None = None) -> Position:
+    """The feed's last event (or event `seq`) as a Position; None if there is none."""
+    event = ChangeEvent
+    query = select(
+        col(event.seq), col(event.supplier_id), col(event.version), col(event.occurred_at)
+    )
+    query = query.where(col(event.seq) == seq) if seq is not None else query
+    row = session.exec(query.order_by(col(event.seq).desc()).limit(1)).first()
+    return None if row is None else (row[0], tuple(row[1:]))
 
 
 def rank(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranked:
-    """Every supplier that passes the knock-outs as (-score, id, words), best first; cached per
-    worker by database, data generation and criteria (a PATCH or any supplier write recomputes)."""
+    """Every supplier that passes the knock-outs as (-score, id, words), best first.
 
-    def compute() -> Ranked:
-        where = knockouts(request, day=criteria.valid_on)
-        return scoring.rank_all(session=session, criteria=criteria, where=where)
+    Kept per worker by database and criteria. While the data generation is unchanged the
+    ranking is served as it is. After supplier writes, if at most `MAX_RESCORED` suppliers have
+    change-feed events since it was computed, only those are scored again and merged in (every
+    write to a supplier, its links or certificates records an event in the same transaction as
+    the generation change); otherwise, and for new criteria (a PATCH, a new day), it is
+    computed afresh.
+    """
+    cache = ranking_cache()
+    generation = generation_key(session)
+    if cache is None or generation is None:
+        return _rank_all(session=session, request=request, criteria=criteria)
+    database, token = generation  # type: ignore[misc]
+    key = (database, repr(criteria))
+    entry = cache.peek(key)
+    if entry is not None and entry.token == token:
+        cache.hits += 1
+        return entry.ranked
+    cache.misses += 1
+    # Read before ranking: a change committed meanwhile is scored again next time, never lost.
+    position = _event_at(session)
+    ranked = None
+    if entry is not None:
+        ranked = _rescored(
+            session=session, request=request, criteria=criteria, entry=entry, position=position
+        )
+        cache.refreshes += ranked is not None
+    if ranked is None:
+        ranked = _rank_all(session=session, request=request, criteria=criteria)
+    cache.put(key, _Cached(token=token, position=position, ranked=ranked))
+    return ranked
 
-    return cached(
-        ranking_cache(),
-        generation=generation_key(session),
-        query_key=_criteria_key(criteria),
-        compute=compute,
+
+def _rank_all(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranked:
+    where = knockouts(request, day=criteria.valid_on)
+    return scoring.rank_all(session=session, criteria=criteria, where=where)
+
+
+def _rescored(
+    *,
+    session: Session,
+    request: ScoutingRequest,
+    criteria: ranking.Request,
+    entry: _Cached,
+    position: Position,
+) -> Ranked | None:
+    """`entry`'s ranking with the suppliers that have events up to `position` since it was
+    computed scored again. Events are numbered in commit order, so every one up to `position`
+    is visible. None (rank afresh) when more than MAX_RESCORED changed, or when the event the
+    entry saw last is not there as it was (the entry came from a transaction rolled back since,
+    as in tests, where SQLite may hand its numbers out again)."""
+    if entry.position is None or position is None:
+        return None
+    seen = entry.position[0]
+    if _event_at(session, seen) != entry.position:
+        return None
+    event = ChangeEvent
+    window = select(col(event.supplier_id)).where(
+        col(event.seq) > seen, col(event.seq) <= position[0]
     )
+    changed = set(session.exec(window.distinct().limit(MAX_RESCORED + 1)))
+    if len(changed) > MAX_RESCORED:
+        return None
+    if not changed:
+        return entry.ranked
+    where = knockouts(request, day=criteria.valid_on, few=True)
+    fresh = scoring.rank_all(session=session, criteria=criteria, where=where, only=window)
+    kept = (row for row in entry.ranked if row[1] not in changed)
+    return list(heapq.merge(kept, fresh))
 
 
 def _fingerprint(request: ScoutingRequest, state: str | None) -> str:

@@ -42,6 +42,7 @@ class GenerationCache(Generic[V]):
         self._lock = Lock()
         self.hits = 0
         self.misses = 0
+        self.refreshes = 0  # misses answered by updating an older entry rather than anew
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         with self._lock:
@@ -51,11 +52,23 @@ class GenerationCache(Generic[V]):
                 return self._entries[key]
             self.misses += 1
         value = compute()  # outside the lock: concurrent misses may both compute, harmlessly
+        self.put(key, value)
+        return value
+
+    def peek(self, key: Hashable) -> V | None:
+        """The entry for `key` (counted as neither hit nor miss), or None."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            return None
+
+    def put(self, key: Hashable, value: V) -> None:
         with self._lock:
             self._entries[key] = value
+            self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         with self._lock:
