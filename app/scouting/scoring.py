@@ -83,7 +83,8 @@ def _words_mask(dialect: str, terms: Sequence[str], only: Select[Any] | None) ->
 
     PostgreSQL tests each word against the candidate's own `search_vector` (joined in by the
     caller), which is cheaper than one index scan per common word; SQLite reads each word's
-    rowids from FTS5 once and probes them per candidate.
+    rowids from FTS5 once and probes them per candidate, or for `only` a few suppliers asks
+    FTS5 about each one's rowid.
     """
     bits = []
     for i, term in enumerate(terms):
@@ -97,8 +98,10 @@ def _words_mask(dialect: str, terms: Sequence[str], only: Select[Any] | None) ->
             match = text(f"supplier_fts MATCH :{name}").bindparams(
                 **{name: fts5_query(term)[0] or '""'}
             )
-            rowids = _restricted(select(_FTS.c.rowid).where(match), _FTS.c.rowid, only)
-            hit = col(Supplier.id).in_(rowids)
+            if only is None:
+                hit = col(Supplier.id).in_(select(_FTS.c.rowid).where(match))
+            else:  # a few suppliers: FTS5 looks the word up at each one's rowid
+                hit = select(_FTS.c.rowid).where(match, _FTS.c.rowid == col(Supplier.id)).exists()
         bits.append(_bit(hit, 1 << i))  # type: ignore[arg-type]
     return _total(bits)
 

@@ -9,7 +9,6 @@ call; only the suppliers of a page are explained, in Python (`ranking.assess`).
 """
 
 import hashlib
-import heapq
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -651,8 +650,10 @@ def _rescored(
         return entry.ranked
     where = knockouts(request, day=criteria.valid_on, few=True)
     fresh = scoring.rank_all(session=session, criteria=criteria, where=where, only=window)
-    kept = (row for row in entry.ranked if row[1] not in changed)
-    return list(heapq.merge(kept, fresh))
+    merged = [row for row in entry.ranked if row[1] not in changed]
+    merged += fresh
+    merged.sort()  # two sorted runs: a linear merge for Timsort
+    return merged
 
 
 def _fingerprint(request: ScoutingRequest, state: str | None) -> str:
