@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, field_validator
 
 
 def _no_control_nul(value: str) -> str:
@@ -66,3 +66,16 @@ def no_null_in_schema(names: Iterable[str]) -> Callable[[dict[str, Any]], None]:
                 field["anyOf"] = branches
 
     return hook
+
+
+def _not_null(cls: Any, value: Any) -> Any:
+    # Runs only for fields the client sent; absent fields keep their stored value.
+    if value is None:
+        raise ValueError("cannot be null; omit the field to leave it unchanged")
+    return value
+
+
+def never_null(names: Iterable[str]) -> Any:
+    """A validator (assign it in a PATCH model) refusing null for fields that may be omitted;
+    `no_null_in_schema` documents the same fields."""
+    return field_validator(*names)(_not_null)

@@ -9,6 +9,7 @@ from app.auth.deps import require_roles
 from app.db import SessionDep
 from app.errors import check_if_match, field_error, invalid, problem_responses
 from app.scouting import service
+from app.scouting.models import ScoutingRequest
 from app.scouting.schemas import (
     MarkFilter,
     MarkIn,
@@ -39,9 +40,23 @@ Cursor = Annotated[
 ]
 
 
-def _etag(response: Response, public: ScoutingRequestPublic) -> None:
+def _represent(
+    session: SessionDep, found: ScoutingRequest, caller: Caller, response: Response
+) -> ScoutingRequestPublic:
+    """The request as the caller may see it, with its ETag."""
+    public = service.to_public(session=session, request=found, caller=caller)
     response.headers["ETag"] = f'"{public.version}"'
     response.headers["Vary"] = "Authorization"
+    return public
+
+
+def _writable(
+    session: SessionDep, request_id: int, caller: Caller, if_match: str | None
+) -> ScoutingRequest:
+    """The caller's own request (admins: any), its `If-Match` checked."""
+    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
+    check_if_match(if_match, version=found.version, subject=f"Scouting request {found.id}")
+    return found
 
 
 @router.post(
@@ -59,12 +74,10 @@ def create_scouting_request(
 ) -> ScoutingRequestPublic:
     """Post a scouting request (buyer, admin); it belongs to the key that posts it."""
     created = service.create_request(session=session, data=body, caller=caller)
-    public = service.to_public(session=session, request=created, caller=caller)
     response.headers["Location"] = str(
         request.url_for("get_scouting_request", request_id=created.id)
     )
-    _etag(response, public)
-    return public
+    return _represent(session, created, caller, response)
 
 
 @router.get("", response_model=ScoutingRequestPage, responses=problem_responses(422))
@@ -101,9 +114,7 @@ def get_scouting_request(
 ) -> ScoutingRequestPublic:
     """Read a request: its owner and admins with every response; a matching supplier its own."""
     found = service.get_visible_request(session=session, request_id=request_id, caller=caller)
-    public = service.to_public(session=session, request=found, caller=caller)
-    _etag(response, public)
-    return public
+    return _represent(session, found, caller, response)
 
 
 @router.patch(
@@ -120,12 +131,9 @@ def update_scouting_request(
     if_match: IfMatch = None,
 ) -> ScoutingRequestPublic:
     """Change an open request (owner, admin); honours `If-Match`; 409 once closed."""
-    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    check_if_match(if_match, version=found.version, subject=f"Scouting request {found.id}")
+    found = _writable(session, request_id, caller, if_match)
     updated = service.update_request(session=session, request=found, data=body, caller=caller)
-    public = service.to_public(session=session, request=updated, caller=caller)
-    _etag(response, public)
-    return public
+    return _represent(session, updated, caller, response)
 
 
 @router.post(
@@ -141,12 +149,9 @@ def close_scouting_request(
     if_match: IfMatch = None,
 ) -> ScoutingRequestPublic:
     """Close an open request (owner, admin): no more responses or changes; 409 if closed."""
-    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    check_if_match(if_match, version=found.version, subject=f"Scouting request {found.id}")
+    found = _writable(session, request_id, caller, if_match)
     closed = service.close_request(session=session, request=found, caller=caller)
-    public = service.to_public(session=session, request=closed, caller=caller)
-    _etag(response, public)
-    return public
+    return _represent(session, closed, caller, response)
 
 
 @router.get(

@@ -3,10 +3,19 @@
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.suppliers.schemas import ContactPublic, Province, SizeClass
-from app.types import Code, IsoDate, LongText, Name, UtcDatetime, no_null_in_schema, text
+from app.types import (
+    Code,
+    IsoDate,
+    LongText,
+    Name,
+    UtcDatetime,
+    never_null,
+    no_null_in_schema,
+    text,
+)
 
 RequestStatus = Literal["open", "closed"]
 MarkState = Literal["shortlisted", "excluded"]
@@ -115,12 +124,7 @@ class ScoutingRequestUpdate(BaseModel):
     size_classes: SizeClasses | None = Field(default=None, description="Size classes.")
     needed_by: IsoDate | None = Field(default=None, description="Day needed; null removes it.")
 
-    @field_validator(*_NOT_NULLABLE)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be null; omit the field to leave it unchanged")
-        return value
+    _not_null = never_null(_NOT_NULLABLE)
 
 
 class ResponsePublic(BaseModel):

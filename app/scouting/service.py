@@ -117,6 +117,20 @@ def _not_found(request_id: int) -> NotFound:
     return NotFound(detail=f"No scouting request with id {request_id}.")
 
 
+def _audit(
+    *, session: Session, caller: Caller, action: str, request_id: int | None, fields: Any
+) -> None:
+    """One audit entry for a write to a scouting request (its marks and responses included)."""
+    record(
+        session=session,
+        actor=caller,
+        action=action,
+        entity=ENTITY,
+        entity_id=request_id,  # type: ignore[arg-type]
+        fields=fields,
+    )
+
+
 def create_request(
     *, session: Session, data: ScoutingRequestCreate, caller: Caller
 ) -> ScoutingRequest:
@@ -132,12 +146,11 @@ def create_request(
     _set_near(request, data.near)
     session.add(request)
     session.flush()
-    record(
+    _audit(
         session=session,
-        actor=caller,
+        caller=caller,
         action="create",
-        entity=ENTITY,
-        entity_id=request.id,  # type: ignore[arg-type]
+        request_id=request.id,
         fields=[f for f in data.model_fields_set if getattr(data, f) not in (None, [], "")],
     )
     return request
@@ -201,14 +214,7 @@ def update_request(
         request.needed_by = data.needed_by
     request.updated_at = utcnow()  # always dirty, so the version is checked and bumped
     session.flush()
-    record(
-        session=session,
-        actor=caller,
-        action="update",
-        entity=ENTITY,
-        entity_id=request.id,  # type: ignore[arg-type]
-        fields=sent,
-    )
+    _audit(session=session, caller=caller, action="update", request_id=request.id, fields=sent)
     return request
 
 
@@ -218,13 +224,8 @@ def close_request(*, session: Session, request: ScoutingRequest, caller: Caller)
     request.status = "closed"
     request.closed_at = request.updated_at = now
     session.flush()
-    record(
-        session=session,
-        actor=caller,
-        action="update",
-        entity=ENTITY,
-        entity_id=request.id,  # type: ignore[arg-type]
-        fields=["status"],
+    _audit(
+        session=session, caller=caller, action="update", request_id=request.id, fields=["status"]
     )
     return request
 
@@ -236,31 +237,33 @@ def to_public(
     return _publics(session=session, requests=[request], caller=caller)[0]
 
 
+def _response_public(response: ScoutingResponse, supplier_name: str) -> ResponsePublic:
+    return ResponsePublic(
+        supplier_id=response.supplier_id,
+        supplier_name=supplier_name,
+        status=response.status,  # type: ignore[arg-type]
+        message=response.message,
+        created_at=response.created_at,
+        updated_at=response.updated_at,
+    )
+
+
 def _publics(
     *, session: Session, requests: Sequence[ScoutingRequest], caller: Caller
 ) -> list[ScoutingRequestPublic]:
-    ids = [r.id for r in requests]
+    by_id = {r.id: r for r in requests}
     query = (
         select(ScoutingResponse, Supplier.name)
         .join(Supplier, col(Supplier.id) == ScoutingResponse.supplier_id)
-        .where(col(ScoutingResponse.request_id).in_(ids))
+        .where(col(ScoutingResponse.request_id).in_(by_id))
         .order_by(col(ScoutingResponse.id))
     )
-    responses: dict[int, list[ResponsePublic]] = {i: [] for i in ids}  # type: ignore[misc]
+    responses: dict[int, list[ResponsePublic]] = {i: [] for i in by_id}  # type: ignore[misc]
     for response, name in session.exec(query):
-        request = next(r for r in requests if r.id == response.request_id)
+        request = by_id[response.request_id]
         if not _owns(caller, request) and response.supplier_id != caller.supplier_id:
             continue
-        responses[response.request_id].append(
-            ResponsePublic(
-                supplier_id=response.supplier_id,
-                supplier_name=name,
-                status=response.status,  # type: ignore[arg-type]
-                message=response.message,
-                created_at=response.created_at,
-                updated_at=response.updated_at,
-            )
-        )
+        responses[response.request_id].append(_response_public(response, name))
     return [
         ScoutingRequestPublic(
             id=r.id,  # type: ignore[arg-type]
@@ -762,6 +765,15 @@ def _mark_public(mark: ScoutingMark) -> MarkPublic:
     )
 
 
+def _mark_of(
+    *, session: Session, request: ScoutingRequest, supplier_id: int
+) -> ScoutingMark | None:
+    query = select(ScoutingMark).where(
+        ScoutingMark.request_id == request.id, ScoutingMark.supplier_id == supplier_id
+    )
+    return session.exec(query).first()
+
+
 def _require_match(*, session: Session, request: ScoutingRequest, supplier_id: int) -> None:
     if not supplier_matches(session=session, request=request, supplier_id=supplier_id):
         raise NotFound(
@@ -779,47 +791,25 @@ def set_mark(
 ) -> MarkPublic:
     """Shortlist or exclude a match (upsert); only suppliers among the matches."""
     _require_match(session=session, request=request, supplier_id=supplier_id)
-    mark = session.exec(
-        select(ScoutingMark).where(
-            ScoutingMark.request_id == request.id, ScoutingMark.supplier_id == supplier_id
-        )
-    ).first()
+    mark = _mark_of(session=session, request=request, supplier_id=supplier_id)
     if mark is None:
         mark = ScoutingMark(request_id=request.id, supplier_id=supplier_id, state=data.state)  # type: ignore[arg-type]
         session.add(mark)
     mark.state, mark.note, mark.updated_at = data.state, data.note, utcnow()
     session.flush()
-    record(
-        session=session,
-        actor=caller,
-        action="update",
-        entity=ENTITY,
-        entity_id=request.id,  # type: ignore[arg-type]
-        fields=["marks"],
-    )
+    _audit(session=session, caller=caller, action="update", request_id=request.id, fields=["marks"])
     return _mark_public(mark)
 
 
 def delete_mark(
     *, session: Session, request: ScoutingRequest, supplier_id: int, caller: Caller
 ) -> None:
-    mark = session.exec(
-        select(ScoutingMark).where(
-            ScoutingMark.request_id == request.id, ScoutingMark.supplier_id == supplier_id
-        )
-    ).first()
+    mark = _mark_of(session=session, request=request, supplier_id=supplier_id)
     if mark is None:
         raise NotFound(detail=f"Supplier {supplier_id} is not marked on request {request.id}.")
     session.delete(mark)
     session.flush()
-    record(
-        session=session,
-        actor=caller,
-        action="update",
-        entity=ENTITY,
-        entity_id=request.id,  # type: ignore[arg-type]
-        fields=["marks"],
-    )
+    _audit(session=session, caller=caller, action="update", request_id=request.id, fields=["marks"])
 
 
 # ---------------------------------------------------------------- responses
@@ -854,23 +844,8 @@ def respond(
         session.add(response)
     response.status, response.message, response.updated_at = data.status, data.message, now
     session.flush()
-    record(
-        session=session,
-        actor=caller,
-        action="update",
-        entity=ENTITY,
-        entity_id=request_id,
-        fields=["responses"],
+    _audit(
+        session=session, caller=caller, action="update", request_id=request_id, fields=["responses"]
     )
     name = session.exec(select(Supplier.name).where(Supplier.id == supplier_id)).one()
-    return (
-        ResponsePublic(
-            supplier_id=supplier_id,
-            supplier_name=name,
-            status=response.status,  # type: ignore[arg-type]
-            message=response.message,
-            created_at=response.created_at,
-            updated_at=response.updated_at,
-        ),
-        created,
-    )
+    return _response_public(response, name), created

@@ -1,7 +1,7 @@
 """Request and response models of the supplier registry."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -15,7 +15,16 @@ from pydantic import (
 )
 
 from app.suppliers.validation import normalize_vat, validate_province
-from app.types import Code, LongText, Name, ShortText, UtcDatetime, no_null_in_schema, text
+from app.types import (
+    Code,
+    LongText,
+    Name,
+    ShortText,
+    UtcDatetime,
+    never_null,
+    no_null_in_schema,
+    text,
+)
 
 Tier = Literal["oem", "tier1", "tier2", "tier3"]
 SizeClass = Literal["micro", "small", "medium", "large"]
@@ -191,13 +200,7 @@ class SupplierUpdate(SupplierBase):
     certifications: Annotated[list[CertificationIn], Field(max_length=200)] | None = None
     verified: bool | None = None
 
-    @field_validator(*_NOT_NULLABLE)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Runs only for fields the client sent; absent fields keep their stored value.
-        if value is None:
-            raise ValueError("cannot be null; omit the field to leave it unchanged")
-        return value
+    _not_null = never_null(_NOT_NULLABLE)
 
 
 class AddressPublic(BaseModel):
