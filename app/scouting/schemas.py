@@ -94,10 +94,8 @@ class ScoutingRequestCreate(BaseModel):
     )
 
 
-# Fields a PATCH may omit but never set to null.
-_NOT_NULLABLE = (
-    "title",
-    "description",
+# The request's list fields (stored as lists, replaced whole by a PATCH).
+LIST_FIELDS = (
     "supply_chains",
     "required_capabilities",
     "preferred_capabilities",
@@ -105,6 +103,8 @@ _NOT_NULLABLE = (
     "provinces",
     "size_classes",
 )
+# Fields a PATCH may omit but never set to null.
+_NOT_NULLABLE = ("title", "description", *LIST_FIELDS)
 
 
 class ScoutingRequestUpdate(BaseModel):

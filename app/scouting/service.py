@@ -30,6 +30,7 @@ from app.errors import Conflict, Forbidden, NotFound, field_error, invalid
 from app.scouting import ranking, scoring
 from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
 from app.scouting.schemas import (
+    LIST_FIELDS,
     Explanation,
     MarkFilter,
     MarkIn,
@@ -59,14 +60,6 @@ from app.suppliers.models import (
 from app.suppliers.service import public_records
 
 ENTITY = "scouting_request"
-_LIST_FIELDS = (
-    "supply_chains",
-    "required_capabilities",
-    "preferred_capabilities",
-    "required_certifications",
-    "provinces",
-    "size_classes",
-)
 # Open requests a supplier's `matching=me` list checks per database round trip.
 _SCAN_BATCH = 200
 # At most this many suppliers changed since a request was ranked are scored again and merged
@@ -141,7 +134,7 @@ def create_request(
         title=data.title,
         description=data.description,
         needed_by=data.needed_by,
-        **{f: list(getattr(data, f)) for f in _LIST_FIELDS},
+        **{f: list(getattr(data, f)) for f in LIST_FIELDS},
     )
     _set_near(request, data.near)
     session.add(request)
@@ -204,7 +197,7 @@ def update_request(
     _require_open(request)
     _check_codes(session=session, data=data)
     sent = data.model_fields_set
-    for field in ("title", "description", *_LIST_FIELDS):
+    for field in ("title", "description", *LIST_FIELDS):
         if field in sent:
             value = getattr(data, field)
             setattr(request, field, list(value) if isinstance(value, list) else value)
@@ -281,7 +274,7 @@ def _publics(
             closed_at=r.closed_at,
             version=r.version,
             responses=responses[r.id],  # type: ignore[index]
-            **{f: list(getattr(r, f)) for f in _LIST_FIELDS},
+            **{f: list(getattr(r, f)) for f in LIST_FIELDS},
         )
         for r in requests
     ]
