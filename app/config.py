@@ -25,6 +25,13 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Seconds to wait for PostgreSQL to accept a connection."
     )
     db_echo: bool = False
+    request_deadline_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=600,
+        description="Longest a search, facet, scouting or matching request may spend in the "
+        "database; past it the statement is cut off and the caller gets 503 with Retry-After.",
+    )
     api_title: str = "Lombardia Aerospace Cluster: supplier e-scouting API"
     secret_key: str = Field(
         default="dev-only-change-me",

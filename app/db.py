@@ -1,7 +1,10 @@
 """Engine, session and metadata plumbing shared by every domain."""
 
 import json
+import math
+import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -53,9 +56,61 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_ONLY_POSTS = frozenset({"/api/v1/suppliers/match"})
 
 
+# ---------------------------------------------------------------- request deadlines
+
+# The monotonic instant past which the current request's statements are cut off (None: no
+# deadline). Set by `with_deadline` on the routes whose cost depends on what the caller asks
+# (search, facets, scouting, matching); read by the engine hooks below in whatever thread
+# runs the statement (the thread pool copies the request's context).
+DEADLINE: ContextVar[float | None] = ContextVar("escouting_deadline", default=None)
+# SQLite calls the progress handler every this many virtual-machine instructions.
+SQLITE_PROGRESS_STEPS = 10_000
+_TIMEOUT_SET = "escouting_statement_timeout_ms"
+
+
+class DeadlineExceeded(Exception):
+    """The request's deadline passed before (or while) a statement ran."""
+
+
+def _past_deadline() -> bool:
+    deadline = DEADLINE.get()
+    return deadline is not None and time.monotonic() > deadline
+
+
+def _refuse_late_statements(conn: Any, cursor: Any, *_args: Any) -> None:
+    # No statement starts after the deadline, on either database.
+    if _past_deadline():
+        raise DeadlineExceeded
+
+
+def _postgres_statement_timeout(conn: Any, cursor: Any, *_args: Any) -> None:
+    """Bound each statement by the time the request has left (`statement_timeout`, local to
+    the transaction); set again only when the time left has shrunk noticeably."""
+    deadline = DEADLINE.get()
+    if deadline is None:
+        return
+    left_ms = math.ceil((deadline - time.monotonic()) * 1000)
+    if left_ms <= 0:
+        raise DeadlineExceeded
+    current = conn.info.get(_TIMEOUT_SET)
+    if current is None or left_ms < current * 0.9:
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", (str(left_ms),))
+        conn.info[_TIMEOUT_SET] = left_ms
+
+
+def _forget_statement_timeout(conn: Any, *_args: Any) -> None:
+    conn.info.pop(_TIMEOUT_SET, None)  # SET LOCAL ends with the transaction
+
+
+def _sqlite_interrupt_when_late() -> int:
+    # A non-zero answer makes SQLite abort the running statement ("interrupted").
+    return 1 if _past_deadline() else 0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, emit BEGIN, so SAVEPOINTs work (used by tests).
     dbapi_connection.isolation_level = None
+    dbapi_connection.set_progress_handler(_sqlite_interrupt_when_late, SQLITE_PROGRESS_STEPS)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -82,25 +137,41 @@ def build_engine(
     connect_timeout: int = 5,
 ) -> Engine:
     """Create an engine tuned for the backend the URL names."""
-    backend = make_url(url).get_backend_name()
-    if backend == "sqlite":
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+    parsed = make_url(url)
+    # Both databases: at most pool_size + pool_size overflow connections per worker, and a
+    # bounded wait for one (past it: sqlalchemy's TimeoutError, answered 503).
+    pooling: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+    }
+    if parsed.get_backend_name() == "sqlite":
+        in_memory = parsed.database in (None, "", ":memory:")
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False},
+            **({} if in_memory else pooling),  # one shared connection per thread in memory
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _refuse_late_statements)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
         # A connection the server dropped (restart, failover) is replaced before use, so the
         # service recovers by itself; while the server is down, requests fail fast (503).
         pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=pool_timeout,
+        **pooling,
         # No server-side prepared statements: a generic plan chosen after a few runs ignores
         # the actual filter values and is often far slower for search queries.
         connect_args={"prepare_threshold": None, "connect_timeout": connect_timeout},
     )
+    event.listen(engine, "before_cursor_execute", _postgres_statement_timeout)
+    event.listen(engine, "commit", _forget_statement_timeout)
+    event.listen(engine, "rollback", _forget_statement_timeout)
+    return engine
 
 
 @lru_cache
@@ -137,6 +208,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def with_deadline() -> None:
+    """Route dependency: the request's statements must finish within REQUEST_DEADLINE_SECONDS
+    (503 with Retry-After past it). Async, so the deadline is set in the request's own
+    context, which the threads running its statements copy."""
+    DEADLINE.set(time.monotonic() + get_settings().request_deadline_seconds)
 
 
 def can_copy(conn: Connection) -> bool:

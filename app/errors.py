@@ -22,6 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_problem.handler import http_exception_handler_
 
+from app.db import DeadlineExceeded
+
 logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -186,6 +188,14 @@ def _integrity(_eh: Any, _request: Request, exc: IntegrityError) -> StatusProble
 _TRANSIENT_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
 
 
+def _is_deadline(orig: BaseException | None) -> bool:
+    """A statement cut off by the request deadline: PostgreSQL's statement_timeout
+    (SQLSTATE 57014) or SQLite's progress handler ("interrupted")."""
+    if getattr(orig, "sqlstate", None) == "57014":
+        return True
+    return type(orig).__module__.startswith("sqlite3") and str(orig) == "interrupted"
+
+
 def _operational(_eh: Any, _request: Request, exc: OperationalError) -> StatusProblem:
     # Connection failures and lock time-outs are temporary (503); anything else SQLite calls
     # "operational" (a bad statement) is our bug and stays a 500.
@@ -280,7 +290,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         http_exception_handler=_http,
     )
     add_exception_handler(app, handler)
+
+    def database_errors(request: Request, exc: Exception) -> Response:
+        # A deadline is the service doing its job, not a fault: a warning, no traceback.
+        if isinstance(exc, DeadlineExceeded) or _is_deadline(getattr(exc, "orig", None)):
+            logger.warning("request deadline exceeded: %s %s", request.method, request.url.path)
+            return problem_response(
+                ServiceUnavailable(
+                    detail="The request took longer than the service allows and was stopped; "
+                    "retry later, or narrow the query."
+                )
+            )
+        return handler(request, exc)
+
     # Database errors are answered inside the middleware stack like any problem (503, 409,
     # 412), not from Starlette's outermost error layer.
-    app.add_exception_handler(SQLAlchemyError, handler)
+    app.add_exception_handler(SQLAlchemyError, database_errors)
+    app.add_exception_handler(DeadlineExceeded, database_errors)
     app.add_middleware(ServerErrors, handler=handler)

@@ -50,8 +50,9 @@ ops = APIRouter(tags=["operations"])
 
 
 @ops.get("/healthz", response_model=Health)
-def healthz() -> Health:
-    """Liveness: the process is up."""
+async def healthz() -> Health:
+    """Liveness: the process is up (answered on the event loop: never waits for a thread or a
+    database connection)."""
     return Health(status="ok")
 
 

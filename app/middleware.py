@@ -156,7 +156,7 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-def reject_nul_in_query(request: Request) -> None:
+async def reject_nul_in_query(request: Request) -> None:
     """422 for a NUL character in any query value (PostgreSQL text cannot hold one)."""
     bad = sorted({name for name, value in request.query_params.multi_items() if "\x00" in value})
     if bad:

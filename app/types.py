@@ -4,7 +4,19 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    field_validator,
+)
+
+# Request bodies: unknown fields are refused, and JSON values are taken as the types they are
+# ("true" is not a boolean, "5" is not a number). Dates and times still come as ISO 8601
+# strings: `IsoDate` and `IsoDatetime` opt out of strictness for that.
+BODY = ConfigDict(extra="forbid", strict=True)
 
 
 def _no_control_nul(value: str) -> str:
@@ -47,8 +59,10 @@ def _not_a_number(value: object) -> object:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
-IsoDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]
+IsoDate = Annotated[date, Strict(False), BeforeValidator(_not_a_number)]
+IsoDatetime = Annotated[
+    datetime, Strict(False), BeforeValidator(_not_a_number), AfterValidator(_as_utc)
+]
 
 
 def no_null_in_schema(names: Iterable[str]) -> Callable[[dict[str, Any]], None]:

@@ -1,18 +1,18 @@
 """Request and response models for API keys."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.types import ShortText, UtcDatetime
+from app.types import BODY, IsoDatetime, ShortText, UtcDatetime
 
 Role = Literal["admin", "buyer", "partner", "supplier"]
 ROLES: tuple[Role, ...] = ("admin", "buyer", "partner", "supplier")
 
 
 class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     role: Role
     supplier_id: int | None = Field(
@@ -24,7 +24,16 @@ class ApiKeyCreate(BaseModel):
     name: ShortText = Field(
         default="", description="What the key is for, e.g. 'Leonardo buyer portal'."
     )
-    expires_at: datetime | None = Field(default=None, description="Optional expiry (UTC).")
+    expires_at: IsoDatetime | None = Field(
+        default=None, description="Optional expiry (UTC); must be in the future."
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future: a key created expired could never be used")
+        return value
 
     @model_validator(mode="after")
     def _binding(self) -> "ApiKeyCreate":

@@ -15,10 +15,25 @@ def list_supply_chains(*, session: Session) -> list[SupplyChain]:
 def list_capabilities(*, session: Session, root: str | None = None) -> list[Capability]:
     query = select(Capability).order_by(Capability.code)
     if root is not None:
+        # autoescape: a code is a literal, never a LIKE pattern (`%` matches nothing).
         query = query.where(
-            (col(Capability.code) == root) | col(Capability.code).startswith(f"{root}.")
+            (col(Capability.code) == root)
+            | col(Capability.code).startswith(f"{root}.", autoescape=True)
         )
     return list(session.exec(query))
+
+
+def capability_subtrees(*, session: Session, codes: Iterable[str]) -> dict[str, list[str]]:
+    """Each code with its descendants, from one read of the taxonomy; an unknown code maps to
+    an empty list. Codes are compared as literals."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return {}
+    known = list(session.exec(select(Capability.code).order_by(Capability.code)))
+    return {
+        root: [code for code in known if code == root or code.startswith(f"{root}.")]
+        for root in wanted
+    }
 
 
 def capability_tree(capabilities: list[Capability]) -> list[CapabilityNode]:

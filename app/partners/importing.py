@@ -117,7 +117,13 @@ class _Row:
     def alone(self) -> tuple[SupplierCreate | None, list[dict[str, Any]]]:
         """The row validated on its own: what a new supplier gets, or an existing one if the
         row gives every field (so nothing of the stored record shows through)."""
-        return _validated(self.row, self.fields)  # type: ignore[arg-type]
+        return _validated(self.row, self.fields, text=self.text)  # type: ignore[arg-type]
+
+    @property
+    def text(self) -> bool:
+        """CSV cells are text, read as the types their columns have; JSON lines carry typed
+        values, taken as strictly as an API body's."""
+        return self.cells is not None
 
 
 @dataclass
@@ -396,7 +402,8 @@ def _plan_batch(
         if current is None or _complete(row.fields):  # type: ignore[arg-type]
             data, problems = row.alone()
         else:
-            data, problems = _validated(row.row, _merged(current, row.fields))  # type: ignore[arg-type]
+            merged = _merged(current, row.fields)  # type: ignore[arg-type]
+            data, problems = _validated(row.row, merged, text=row.text)
         if data is None:
             errors += problems
             continue
@@ -413,9 +420,11 @@ def _plan_batch(
     return plans, unchanged, errors
 
 
-def _validated(row: int, fields: dict[str, Any]) -> tuple[SupplierCreate | None, list[dict]]:
+def _validated(
+    row: int, fields: dict[str, Any], *, text: bool
+) -> tuple[SupplierCreate | None, list[dict]]:
     try:
-        return SupplierCreate.model_validate(fields), []
+        return SupplierCreate.model_validate(fields, strict=False if text else None), []
     except ValidationError as exc:
         return None, _validation_errors(row, exc)
 

@@ -5,6 +5,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 from typing import Any
 
 from app.config import get_settings
@@ -14,6 +15,25 @@ from app.errors import field_error, invalid
 def _signature(payload: bytes) -> bytes:
     key = get_settings().secret_key.encode()
     return hmac.new(key, payload, hashlib.sha256).digest()[:12]
+
+
+def _storable(value: Any) -> bool:
+    """A value any database can compare with: 64-bit integers, finite floats, short strings,
+    flat lists of those. A cursor is signed, but its keys still reach SQL: a huge number must
+    be a 422, not a driver overflow."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return len(value) <= 1000
+    if isinstance(value, list):
+        return len(value) <= 10 and all(
+            not isinstance(v, list | dict) and _storable(v) for v in value
+        )
+    return False
 
 
 def encode_cursor(payload: dict[str, Any]) -> str:
@@ -29,9 +49,9 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         if not hmac.compare_digest(signature, _signature(raw)):
             raise ValueError("bad signature")
         payload = json.loads(raw)
-        if not isinstance(payload, dict):
-            raise ValueError("not an object")
-    except (ValueError, UnicodeError, binascii.Error):
+        if not isinstance(payload, dict) or not all(map(_storable, payload.values())):
+            raise ValueError("not an object of storable values")
+    except (ValueError, UnicodeError, binascii.Error, RecursionError):
         raise invalid([field_error(["query", "cursor"], "malformed or tampered cursor")]) from None
     return payload
 

@@ -3,20 +3,21 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import OPTIONAL_KEY, CallerDep
 from app.catalogue.models import CertificationStandard, SupplyChain
-from app.catalogue.service import list_capabilities, unknown_codes
-from app.db import SessionDep
+from app.catalogue.service import capability_subtrees, unknown_codes
+from app.db import SessionDep, with_deadline
 from app.errors import field_error, invalid, problem_responses
 from app.search import service
 from app.search.schemas import FACETS, GeoFilter, SearchPage, SearchQuery, SortName
+from app.search.text import MAX_TERMS, query_words
 from app.suppliers.schemas import SizeClass, Tier, Verification
 from app.suppliers.validation import PROVINCES
 from app.types import IsoDate, IsoDatetime
 
-router = APIRouter(prefix="/suppliers", tags=["suppliers"])
+router = APIRouter(prefix="/suppliers", tags=["suppliers"], dependencies=[Depends(with_deadline)])
 
 MAX_VALUES = 50
 # Documents what `facets` accepts; the handler checks it, naming any unknown facet.
@@ -27,6 +28,16 @@ def _split(values: list[str] | None) -> list[str]:
     """Repeatable parameters also accept comma-separated values: `tier=tier1,tier2`."""
     items = (part.strip() for value in values or [] for part in value.split(","))
     return list(dict.fromkeys(item for item in items if item))
+
+
+def _values(name: str, raw: list[str] | None, errors: list[dict[str, Any]]) -> list[str]:
+    """The distinct values of a repeatable parameter; more than MAX_VALUES (repeats and comma
+    lists counted after splitting) is an error naming it."""
+    count = sum(1 for value in raw or [] for part in value.split(",") if part.strip())
+    if count > MAX_VALUES:
+        errors.append(field_error(["query", name], f"at most {MAX_VALUES} values"))
+        return []
+    return _split(raw)
 
 
 @router.get(
@@ -78,9 +89,12 @@ def search_suppliers(
         float | None, Query(gt=0, le=20000, description="Maximum distance from `near`, km.")
     ] = None,
     size_class: Annotated[
-        list[SizeClass] | None, Query(description="EU SME size class; repeatable.")
+        list[SizeClass] | None,
+        Query(max_length=MAX_VALUES, description="EU SME size class; repeatable."),
     ] = None,
-    tier: Annotated[list[Tier] | None, Query(description="Supply tier; repeatable.")] = None,
+    tier: Annotated[
+        list[Tier] | None, Query(max_length=MAX_VALUES, description="Supply tier; repeatable.")
+    ] = None,
     min_employees: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
     max_employees: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
     verified: Annotated[bool | None, Query(description="Only (un)verified suppliers.")] = None,
@@ -116,26 +130,18 @@ def search_suppliers(
     """Search suppliers with full text, filters, geo distance and facet counts."""
     errors: list[dict[str, Any]] = []
     lists = {
-        "supply_chain": _split(supply_chain),
-        "capability": _split(capability),
-        "certification": _split(certification),
-        "province": [p.upper() for p in _split(province)],
+        name: _values(name, raw, errors)
+        for name, raw in (
+            ("supply_chain", supply_chain),
+            ("capability", capability),
+            ("certification", certification),
+            ("province", province),
+        )
     }
-    raw_counts = {
-        "supply_chain": supply_chain,
-        "capability": capability,
-        "certification": certification,
-        "province": province,
-    }
-    for name, values in raw_counts.items():
-        if len(values or []) > MAX_VALUES:
-            errors.append(field_error(["query", name], f"at most {MAX_VALUES} values"))
+    lists["province"] = [p.upper() for p in lists["province"]]
     # A capability code's subtree (itself and its descendants) is empty exactly when it is
-    # unknown, so one look-up both validates the code and expands it for the filter.
-    descendants = {
-        code: [c.code for c in list_capabilities(session=session, root=code)]
-        for code in lists["capability"][:MAX_VALUES]
-    }
+    # unknown, so one read of the taxonomy both validates the codes and expands them.
+    descendants = capability_subtrees(session=session, codes=lists["capability"])
     unknown_capabilities = {code for code, subtree in descendants.items() if not subtree}
     for name, unknown in (
         (
@@ -169,6 +175,10 @@ def search_suppliers(
             )
         )
     text = q.strip() if q else None  # NUL is refused app-wide (reject_nul_in_query)
+    if text and len(query_words(text)) > MAX_TERMS:
+        errors.append(
+            field_error(["query", "q"], f"at most {MAX_TERMS} words (split at punctuation)")
+        )
     geo = None
     if near is not None:
         lat, lon = (float(part) for part in near.split(","))

@@ -13,10 +13,13 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.suppliers.validation import normalize_vat, validate_province
 from app.types import (
+    BODY,
     Code,
+    IsoDate,
     LongText,
     Name,
     ShortText,
@@ -64,7 +67,7 @@ def _unique(values: list[str]) -> list[str]:
 
 
 class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     street: ShortText | None = Field(default=None, description="Street and number.")
     city: text(100) | None = Field(default=None, description="City or comune.")
@@ -76,7 +79,7 @@ class Address(BaseModel):
 
 
 class AddressUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     street: ShortText | None = None
     city: text(100) | None = None
@@ -86,14 +89,14 @@ class AddressUpdate(BaseModel):
 
 
 class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     lat: float = Field(ge=-90, le=90, description="Latitude, WGS 84 degrees.")
     lon: float = Field(ge=-180, le=180, description="Longitude, WGS 84 degrees.")
 
 
 class Contact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     name: ShortText | None = Field(default=None, description="Contact person.")
     email: EmailStr | None = Field(default=None, description="Contact e-mail address.")
@@ -103,13 +106,13 @@ class Contact(BaseModel):
 
 
 class CertificationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     standard: Code = Field(description="Certification standard code, e.g. en-9100.")
     certificate_number: text(100) | None = None
     issuer: ShortText | None = Field(default=None, description="Certification body.")
-    issued_on: date | None = None
-    expires_on: date | None = None
+    issued_on: IsoDate | None = None
+    expires_on: IsoDate | None = None
     status: CertificateStatus = "active"
     scope: text(1000) | None = None
     verification: Verification = Field(
@@ -141,8 +144,30 @@ class CertificationPublic(BaseModel):
 Codes = Annotated[list[Code], Field(max_length=200), AfterValidator(_unique)]
 
 
+def _distinct_certificates(certificates: list[CertificationIn]) -> list[CertificationIn]:
+    """One supplier holds a certificate (standard + number) once."""
+    seen: dict[tuple[str, str], int] = {}
+    for i, cert in enumerate(certificates):
+        if cert.certificate_number is None:
+            continue
+        key = (cert.standard, cert.certificate_number)
+        if key in seen:
+            raise PydanticCustomError(
+                "duplicate_certificate",
+                "certificate {standard} {number} is listed twice (items {first} and {second})",
+                {"standard": key[0], "number": key[1], "first": seen[key], "second": i},
+            )
+        seen[key] = i
+    return certificates
+
+
+Certifications = Annotated[
+    list[CertificationIn], Field(max_length=200), AfterValidator(_distinct_certificates)
+]
+
+
 class SupplierBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     legal_name: ShortText | None = Field(default=None, description="Registered company name.")
     description: LongText = Field(default="", description="Free text, Italian or English.")
@@ -163,9 +188,7 @@ class SupplierCreate(SupplierBase):
     address: Address | None = None
     supply_chains: Codes = Field(default_factory=list, description="Supply-chain codes.")
     capabilities: Codes = Field(default_factory=list, description="Capability codes.")
-    certifications: Annotated[list[CertificationIn], Field(max_length=200)] = Field(
-        default_factory=list
-    )
+    certifications: Certifications = Field(default_factory=list)
     verified: bool = Field(default=False, description="Set by admins only.")
 
 
@@ -186,7 +209,7 @@ class SupplierUpdate(SupplierBase):
     """Partial update (JSON merge-patch semantics): absent fields are left as they are;
     `address` and `contact` merge field by field; lists replace the whole list."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_in_schema(_NOT_NULLABLE))
+    model_config = ConfigDict(**BODY, json_schema_extra=no_null_in_schema(_NOT_NULLABLE))
 
     name: Name | None = None
     vat_number: VatNumber | None = None
@@ -197,7 +220,7 @@ class SupplierUpdate(SupplierBase):
     )
     supply_chains: Codes | None = None
     capabilities: Codes | None = None
-    certifications: Annotated[list[CertificationIn], Field(max_length=200)] | None = None
+    certifications: Certifications | None = None
     verified: bool | None = None
 
     _not_null = never_null(_NOT_NULLABLE)

@@ -261,23 +261,96 @@ def _certificate_fields(cert: CertificationIn) -> dict[str, Any]:
     }
 
 
-def _check_self_service_certificates(
-    *, certifications: list[CertificationIn], existing: list[SupplierCertification]
-) -> None:
-    """A supplier may keep an admin-verified certificate unchanged, never raise a trust level."""
-    ceiling = VERIFICATION_LEVELS.index(SELF_SERVICE_MAX_VERIFICATION)
-    kept = [{k: getattr(c, k) for k in _CERT_COLUMNS} for c in existing]
-    errors = [
-        field_error(
-            ["body", "certifications", i, "verification"],
-            f"only admins may set a trust level above {SELF_SERVICE_MAX_VERIFICATION!r}",
-        )
-        for i, cert in enumerate(certifications)
-        if VERIFICATION_LEVELS.index(cert.verification) > ceiling
-        and _certificate_fields(cert) not in kept
+# Set by admins only; a supplier key may send them unchanged (a whole-record PATCH), never
+# change them: they are the company's identity, which imports match on (VAT number), and the
+# cluster's judgement of it.
+ADMIN_ONLY_FIELDS = ("vat_number", "legal_name", "tier", "verified")
+# A certificate's facts: a supplier's change of any of them makes it self-declared again.
+_CERT_FACTS = ("standard", "certificate_number", "issuer", "issued_on", "expires_on", "scope")
+_LAPSED = frozenset({"suspended", "withdrawn"})
+
+
+def _check_admin_only_fields(*, supplier: Supplier, data: SupplierUpdate) -> None:
+    """403 naming each admin-only field a supplier key tries to change."""
+    changed = [
+        field
+        for field in ADMIN_ONLY_FIELDS
+        if field in data.model_fields_set and getattr(data, field) != getattr(supplier, field)
     ]
+    if changed:
+        raise Forbidden(
+            detail=f"Only admins may change {', '.join(f'`{f}`' for f in changed)}.",
+            errors=[field_error(["body", field], "admin only") for field in changed],
+        )
+
+
+def _pair_certificates(
+    incoming: list[CertificationIn], existing: list[CertificationPublic]
+) -> list[CertificationPublic | None]:
+    """For each submitted certificate, the stored one it stands for (None: a new one).
+
+    The same standard and number first; then, among those left, the same number (its standard
+    was edited), then the same standard (its number was edited), so an edit of either is seen
+    as an edit and not as a new certificate.
+    """
+    paired: list[CertificationPublic | None] = [None] * len(incoming)
+    left = list(existing)
+    for same in (
+        lambda new, old: (
+            (new.standard, new.certificate_number) == (old.standard, old.certificate_number)
+        ),
+        lambda new, old: (
+            new.certificate_number is not None and new.certificate_number == old.certificate_number
+        ),
+        lambda new, old: new.standard == old.standard,
+    ):
+        for i, cert in enumerate(incoming):
+            if paired[i] is None:
+                old = next((o for o in left if same(cert, o)), None)
+                if old is not None:
+                    paired[i] = old
+                    left.remove(old)
+    return paired
+
+
+def _self_service_certificates(
+    *, certifications: list[CertificationIn], existing: list[CertificationPublic]
+) -> list[CertificationIn]:
+    """A supplier key's certificate list as it may be stored, or 403 naming what it may not do.
+
+    A supplier may not move a certificate from `suspended` or `withdrawn` back to `active`,
+    nor set a trust level above `document` other than keeping the one an admin gave; any change
+    of a certificate's facts (standard, number, issuer, dates, scope) makes it `self-declared`.
+    """
+    ceiling = VERIFICATION_LEVELS.index(SELF_SERVICE_MAX_VERIFICATION)
+    errors: list[dict[str, Any]] = []
+    stored: list[CertificationIn] = []
+    pairs = _pair_certificates(certifications, existing)
+    for i, (cert, old) in enumerate(zip(certifications, pairs, strict=True)):
+        if old is not None and old.status in _LAPSED and cert.status == "active":
+            errors.append(
+                field_error(
+                    ["body", "certifications", i, "status"],
+                    f"only admins may make a {old.status} certificate active again",
+                )
+            )
+        edited = old is not None and any(getattr(cert, f) != getattr(old, f) for f in _CERT_FACTS)
+        if edited:
+            stored.append(cert.model_copy(update={"verification": "self-declared"}))
+            continue
+        level = VERIFICATION_LEVELS.index(cert.verification)
+        kept = VERIFICATION_LEVELS.index(old.verification) if old is not None else -1
+        if level > ceiling and level > kept:
+            errors.append(
+                field_error(
+                    ["body", "certifications", i, "verification"],
+                    f"only admins may set a trust level above {SELF_SERVICE_MAX_VERIFICATION!r}",
+                )
+            )
+        stored.append(cert)
     if errors:
         raise Forbidden(detail=errors[0]["msg"], errors=errors)
+    return stored
 
 
 def _apply_links(
@@ -352,27 +425,82 @@ def _set_contact(supplier: Supplier, values: dict[str, Any]) -> None:
             setattr(supplier, f"contact_{field}", values[field])
 
 
+def _patched(
+    before: dict[str, Any], data: SupplierUpdate, certifications: list[CertificationIn] | None
+) -> dict[str, Any]:
+    """The representation `before` (of `to_public`) with the PATCH applied, in the same
+    comparable form as `_comparable`: what the supplier would look like afterwards."""
+    after = dict(before)
+    sent = data.model_fields_set
+    for field in _SCALAR_FIELDS:
+        if field in sent:
+            after[field] = getattr(data, field)
+    if "website" in sent:
+        after["website"] = str(data.website) if data.website else None
+    if "address" in sent:
+        changes = (
+            data.address.model_dump(exclude_unset=True)
+            if data.address
+            else dict.fromkeys(_ADDRESS_FIELDS[:-1])
+        )
+        after["address"] = {**before["address"], **changes}
+    if "contact" in sent:
+        changes = (
+            data.contact.model_dump(exclude_unset=True)
+            if data.contact
+            else dict.fromkeys(_CONTACT_FIELDS)
+        )
+        after["contact"] = {**before["contact"], **changes}
+    if "location" in sent:
+        after["location"] = data.location.model_dump() if data.location else None
+    for field in ("supply_chains", "capabilities"):
+        if getattr(data, field) is not None:
+            after[field] = getattr(data, field)
+    if certifications is not None:
+        after["certifications"] = [c.model_dump() for c in certifications]
+    return _comparable(after)
+
+
+def _comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """A supplier representation reduced to what a PATCH can change: code lists as sets,
+    certificates as a multiset of their fields (ids are the rows', not the facts')."""
+    reduced = {
+        k: v
+        for k, v in record.items()
+        if k not in ("id", "size_class", "created_at", "updated_at", "version")
+    }
+    for field in ("supply_chains", "capabilities"):
+        reduced[field] = sorted(set(reduced[field]))
+    reduced["certifications"] = sorted(
+        repr(sorted((k, v) for k, v in cert.items() if k != "id"))
+        for cert in reduced["certifications"]
+    )
+    return reduced
+
+
 def update_supplier(
     *, session: Session, supplier: Supplier, data: SupplierUpdate, caller: Caller
 ) -> Supplier:
+    """Apply a merge-patch; a patch that changes nothing writes nothing (no version, change
+    event, webhook or audit entry) and returns the supplier as it is."""
     sent = data.model_fields_set
-    if not caller.is_admin:
-        if "verified" in sent:
-            raise Forbidden(
-                detail="Only admins may change `verified`.",
-                errors=[field_error(["body", "verified"], "admin only")],
-            )
-        if data.certifications is not None:
-            _check_self_service_certificates(
-                certifications=data.certifications, existing=supplier.certifications
-            )
     before = to_public(supplier, show_contact=True).model_dump()
+    certifications = data.certifications
+    if not caller.is_admin:
+        _check_admin_only_fields(supplier=supplier, data=data)
+        if certifications is not None:
+            certifications = _self_service_certificates(
+                certifications=certifications,
+                existing=[CertificationPublic(**c) for c in before["certifications"]],
+            )
     _check_codes(
         session=session,
         supply_chains=data.supply_chains,
         capabilities=data.capabilities,
-        certifications=data.certifications,
+        certifications=certifications,
     )
+    if _patched(before, data, certifications) == _comparable(before):
+        return supplier
     if data.vat_number is not None and data.vat_number != supplier.vat_number:
         _check_vat_free(session=session, vat_number=data.vat_number, own_id=supplier.id)
     for field in _SCALAR_FIELDS:
@@ -401,7 +529,7 @@ def update_supplier(
         supplier,
         supply_chains=data.supply_chains,
         capabilities=data.capabilities,
-        certifications=data.certifications,
+        certifications=certifications,
     )
     if data.capabilities is not None or data.programs is not None:
         _refresh_search_extra(session=session, supplier=supplier)

@@ -163,6 +163,8 @@ def normalize_vat(value: str) -> str:
     format only (no VIES look-up). Raises ValueError with a readable reason.
     """
     compact = _SEPARATORS.sub("", value).upper()
+    if not compact.isascii():  # `isdigit` and `\d` would take other scripts' digits
+        raise ValueError("VAT number must use ASCII letters and digits only")
     if compact.isdigit() and len(compact) == 11:
         compact = "IT" + compact
     country, number = compact[:2], compact[2:]

@@ -142,7 +142,7 @@ HOSTILE = [
     "ß",
     "İstanbul",
     "x" * 500,
-    "titanio " * 60,
+    "titanio " * 32,
     "^",
     "&&",
     "||",

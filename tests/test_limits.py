@@ -1,0 +1,143 @@
+"""Request deadlines and the connection pool, on both databases (issue 15, items 1 and 2).
+
+A statement still running at the request's deadline is cut off by the database itself
+(PostgreSQL `statement_timeout`, SQLite's progress handler), no statement starts after it, and
+the caller gets a 503 with Retry-After. Waiting for a pooled connection is bounded the same
+way on both databases, and `/healthz` answers while every connection and thread is busy.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.db import DEADLINE, DeadlineExceeded, build_engine
+from app.main import app
+from tests.conftest import migrate, serve_database
+
+# A statement that runs for many seconds on either database unless it is interrupted.
+SLOW = {
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5e8) "
+    "SELECT count(*) FROM n",
+    "postgresql": "SELECT pg_sleep(30)",
+}
+
+
+@pytest.fixture
+def own_engine(fresh_db_url: str) -> Iterator[Engine]:
+    engine = build_engine(fresh_db_url, pool_size=1, pool_timeout=0.5)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_a_running_statement_is_cut_off_at_the_deadline(own_engine):
+    token = DEADLINE.set(time.monotonic() + 0.3)
+    started = time.monotonic()
+    try:
+        with own_engine.connect() as conn, pytest.raises(OperationalError):
+            conn.execute(text(SLOW[own_engine.dialect.name]))
+    finally:
+        DEADLINE.reset(token)
+    assert time.monotonic() - started < 3
+    # The connection is usable again without a deadline.
+    with own_engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_no_statement_starts_after_the_deadline(own_engine):
+    token = DEADLINE.set(time.monotonic() - 1)
+    try:
+        with own_engine.connect() as conn, pytest.raises(DeadlineExceeded):
+            conn.execute(text("SELECT 1"))
+    finally:
+        DEADLINE.reset(token)
+
+
+def test_statements_without_a_deadline_are_not_limited(own_engine):
+    with own_engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_waiting_for_a_connection_is_bounded_on_both_databases(own_engine):
+    # pool_size=1 and as many overflow: two connections at most, then a bounded wait.
+    held = [own_engine.connect(), own_engine.connect()]
+    try:
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            own_engine.connect()
+        assert 0.4 < time.monotonic() - started < 3
+    finally:
+        for conn in held:
+            conn.close()
+
+
+@pytest.fixture
+def served(fresh_db_url: str, monkeypatch) -> Iterator[Engine]:
+    """The app's own engine on a migrated database of its own, with a tiny pool."""
+    migrate(fresh_db_url)
+    engine = serve_database(fresh_db_url, monkeypatch, pool_size=1, pool_timeout=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_a_full_pool_is_a_503_and_healthz_still_answers(served):
+    held = [served.connect(), served.connect()]  # every connection of the pool
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            started = time.monotonic()
+            health = client.get("/healthz")
+            assert health.status_code == 200
+            assert time.monotonic() - started < 0.5
+            started = time.monotonic()
+            response = client.get("/api/v1/suppliers")
+            waited = time.monotonic() - started
+    finally:
+        for conn in held:
+            conn.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) > 0
+    assert 0.9 < waited < 3  # DB pool timeout of 1 s, not 30
+
+
+def test_healthz_answers_while_every_worker_thread_waits_for_the_pool(served):
+    """64 concurrent searches hold every thread of the pool of workers, most of them waiting
+    for one of two connections; `/healthz` runs on the event loop and answers at once, and no
+    search waits for a connection longer than the pool timeout."""
+    statuses: list[int] = []
+    durations: list[float] = []
+    lock = threading.Lock()
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def search() -> None:
+            started = time.monotonic()
+            status = client.get("/api/v1/suppliers", params={"facets": "supply_chain"}).status_code
+            with lock:
+                statuses.append(status)
+                durations.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=search) for _ in range(64)]
+        for thread in threads:
+            thread.start()
+        probes = []
+        for _ in range(20):
+            started = time.monotonic()
+            assert client.get("/healthz").status_code == 200
+            probes.append(time.monotonic() - started)
+        for thread in threads:
+            thread.join()
+    assert len(statuses) == 64
+    assert set(statuses) <= {200, 503}
+    assert max(probes) < 1.0, probes
+    # Each search waited at most the pool timeout (1 s) for a connection, after at most as
+    # long for a worker thread: never the 30 s of an unconfigured pool.
+    assert max(durations) < 4, durations
