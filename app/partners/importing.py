@@ -30,7 +30,13 @@ from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.models import ChangeEvent
 from app.db import can_copy, copy_rows, insert_rows, utcnow
 from app.errors import ValidationProblem, field_error
-from app.partners.service import CSV_COLUMNS, LIST_SEPARATOR, csv_row
+from app.partners.service import (
+    CSV_COLUMNS,
+    CSV_FORMATTED_COLUMNS,
+    LIST_SEPARATOR,
+    csv_row,
+    unescape_cell,
+)
 from app.search.bulk import deferred_fts_indexing
 from app.search.documents import build_search_extra, capability_labels
 from app.suppliers.models import (
@@ -254,9 +260,11 @@ def _csv_record(row: int, cells: dict[str, str]) -> _Row:
     fields: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for column, raw in cells.items():
-        value: Any = raw if raw.strip() else None
         if column in READ_ONLY_FIELDS:
             continue
+        if column not in CSV_FORMATTED_COLUMNS:
+            raw = unescape_cell(raw)  # our export quote-prefixes formula-like text
+        value: Any = raw if raw.strip() else None
         if column in _ADDRESS_COLUMNS:
             fields.setdefault("address", {})[column] = value
         elif column in _CONTACT_COLUMNS:
