@@ -28,6 +28,7 @@ from app.audit.service import changed_fields, given_fields
 from app.auth.caller import SYSTEM, Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.models import ChangeEvent
+from app.changes.service import without_contact
 from app.db import can_copy, copy_rows, insert_rows, utcnow
 from app.errors import ValidationProblem, field_error
 from app.partners.service import (
@@ -647,7 +648,7 @@ def _record_events(
                 "kind": plan.action,
                 "occurred_at": now,
                 "version": payload["version"],
-                "payload": payload,
+                "payload": without_contact(payload),
             }
         )
         if plan.before is None:
