@@ -30,7 +30,7 @@ def verified(secret: bytes, body: bytes, header: str) -> bool:
         return False  # too old (a replay) or from a clock far off
     signed = fields["t"].encode() + b"." + body
     expected = hmac.new(secret, signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received)
+    return hmac.compare_digest(expected.encode(), received.encode())
 
 
 def test_each_attempt_is_signed_with_the_time_it_is_sent(
@@ -71,6 +71,7 @@ def test_the_readme_receiver_takes_a_delivery_and_refuses_its_replay(
     assert not verified(key, got.body, header.split(",")[1])  # no timestamp
     assert not verified(key, got.body, "")
     assert not verified(key, got.body, header.replace("t=", "t=x"))
+    assert not verified(key, got.body, header.split(",")[0] + ",v1=\u00e9")  # no crash either
 
     # The same capture sent again six minutes later is refused...
     later = time.time() + TOLERANCE + 60
