@@ -4,16 +4,20 @@ from datetime import date
 
 from alembic import command
 from sqlalchemy import inspect, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.auth.caller import SYSTEM
 from app.auth.deps import Caller
+from app.auth.service import create_api_key
+from app.changes.models import ChangeEvent
 from app.db import alembic_config, build_engine
 from app.main import schema_heads
 from app.search.schemas import SearchQuery
 from app.search.service import search_suppliers
+from app.suppliers.models import Supplier
 from app.suppliers.schemas import SupplierCreate
-from app.suppliers.service import create_supplier
+from app.suppliers.service import create_supplier, to_public
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import supplier_payload
 
 TABLES = {
@@ -108,5 +112,85 @@ def test_text_indexes_hold_live_suppliers_across_revision_0005(fresh_db_url):
         command.downgrade(config, "0004")
         command.upgrade(config, "head")
         assert _found(engine, "aerospace") == ["Rinata Aerospace"]
+    finally:
+        engine.dispose()
+
+
+def test_revision_0011_scrubs_contacts_from_stored_events_and_deliveries(fresh_db_url):
+    # Events and deliveries used to store the record with its contact, and deleted suppliers
+    # kept theirs. Written at head (ORM rows, as the old code stored them), taken back to
+    # 0009 where the deleted supplier's contact is restored, then upgraded again.
+    config = alembic_config(fresh_db_url)
+    command.upgrade(config, "head")
+    engine = build_engine(fresh_db_url)
+    try:
+        with Session(engine) as db:
+            live, gone = (
+                create_supplier(
+                    session=db, actor=SYSTEM, data=SupplierCreate(**supplier_payload(n))
+                )
+                for n in (1, 2)
+            )
+            record = to_public(live, show_contact=True).model_dump(mode="json")
+            assert record["contact"]["email"] == "mario.rossi@example.com"
+            key, _plaintext = create_api_key(session=db, actor=SYSTEM, role="partner")
+            hook = WebhookSubscription(
+                url="https://sync.example.com/hook",
+                events=["supplier.updated"],
+                secret="migration-test-secret-0123",
+                owner_key_id=key.id,
+                owner_role="partner",
+            )
+            db.add(hook)
+            db.add(ChangeEvent(supplier_id=live.id, kind="updated", version=2, payload=record))
+            db.flush()
+            item = {"id": "9", "type": "supplier.updated", "supplier_id": live.id, "version": 2}
+            notice = {"id": "cert_1", "type": "certification.expiring", "data": {"days_left": 3}}
+            envelopes = {
+                "chg_9": {"id": "chg_9", "data": {**item, "supplier": record}},
+                "chg_10": {"id": "chg_10", "data": {**item, "supplier": None}},
+                "cert_1": notice,
+            }
+            for event_id, payload in envelopes.items():
+                db.add(
+                    WebhookDelivery(
+                        subscription_id=hook.id,
+                        event_id=event_id,
+                        event_type=event_id,
+                        payload=payload,
+                    )
+                )
+            live_id, gone_id = live.id, gone.id
+            db.commit()
+        command.downgrade(config, "0009")
+        with engine.begin() as conn:  # deleted before deletes erased contacts
+            conn.execute(
+                text(
+                    "UPDATE supplier SET deleted_at = CURRENT_TIMESTAMP, contact_name = 'Ex',"
+                    " contact_email = 'ex@example.com', contact_phone = '+39 02 1' WHERE id = :id"
+                ),
+                {"id": gone_id},
+            )
+        command.upgrade(config, "head")
+
+        without = {k: v for k, v in record.items() if k != "contact"}
+        with Session(engine) as db:
+            payloads = [e.payload for e in db.exec(select(ChangeEvent)) if e.payload is not None]
+            assert payloads[-1] == without
+            assert all("contact" not in p for p in payloads)
+            stored = {d.event_id: d.payload for d in db.exec(select(WebhookDelivery))}
+            assert stored["chg_9"] == {"id": "chg_9", "data": {**item, "supplier": without}}
+            assert stored["chg_10"] == envelopes["chg_10"]
+            assert stored["cert_1"] == notice
+            contacts = {
+                s.id: (s.contact_name, s.contact_email, s.contact_phone)
+                for s in db.exec(select(Supplier))
+            }
+            assert contacts[gone_id] == (None, None, None)
+            assert contacts[live_id] == (
+                "Mario Rossi",
+                "mario.rossi@example.com",
+                "+39 0332 123456",
+            )
     finally:
         engine.dispose()

@@ -30,7 +30,8 @@ class ChangeEvent(SQLModel, table=True):
     kind: str = Field(max_length=16, description="created, updated or deleted")
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     version: int = Field(description="The supplier's version after the change.")
-    # The public record (with contact) after the change; null for deletions and for events
-    # written in bulk (demo seeding, the migration that introduced the feed), whose readers
-    # get the record as it is now.
+    # The public record after the change, without `contact` (readers get the supplier's
+    # current one: personal data lives only in the supplier row); null for deletions and for
+    # events written in bulk (demo seeding, the migration that introduced the feed), whose
+    # readers get the record as it is now.
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -17,8 +17,9 @@ class ChangeEventPublic(BaseModel):
     supplier_id: int = Field(description="The supplier changed.")
     version: int = Field(description="The supplier's version after the change.")
     supplier: SupplierPublic | None = Field(
-        description="The supplier's record after the change; null for `supplier.deleted` "
-        "(a tombstone: drop your copy)."
+        description="The supplier's record after the change, with its current `contact` "
+        "(null once the supplier is deleted); null for `supplier.deleted` (a tombstone: drop "
+        "your copy)."
     )
 
 

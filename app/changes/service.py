@@ -13,6 +13,12 @@ from app.suppliers.schemas import SupplierPublic
 KINDS = ("created", "updated", "deleted")
 
 
+def without_contact(record: dict[str, Any]) -> dict[str, Any]:
+    """A supplier record as events store it: without `contact`, which lives only in the
+    supplier row (readers get the current one; a replaced or erased contact is gone)."""
+    return {name: value for name, value in record.items() if name != "contact"}
+
+
 def record_change(
     *,
     session: Session,
@@ -22,7 +28,8 @@ def record_change(
     payload: dict[str, Any] | None,
 ) -> None:
     """Add an event to the writing transaction; call it after the supplier's own statement."""
-    session.add(ChangeEvent(supplier_id=supplier_id, kind=kind, version=version, payload=payload))
+    stored = without_contact(payload) if payload is not None else None
+    session.add(ChangeEvent(supplier_id=supplier_id, kind=kind, version=version, payload=stored))
 
 
 def bulk_created_statement(*, first_id: int, last_id: int) -> Any:
@@ -41,9 +48,10 @@ def bulk_created_statement(*, first_id: int, last_id: int) -> Any:
 def list_changes(
     *, session: Session, after: int, limit: int, caller: Caller
 ) -> list[tuple[ChangeEvent, SupplierPublic | dict[str, Any] | None]]:
-    """Events after `after` in order, each with the supplier record it carries."""
+    """Events after `after` in order, each with the supplier record it carries and the
+    supplier's current contact (null once it is deleted, or for callers who may not see it)."""
     # Imported here: the supplier service records events through this module.
-    from app.suppliers.service import public_records
+    from app.suppliers.service import current_contacts, public_records
 
     events = list(
         session.exec(
@@ -56,10 +64,15 @@ def list_changes(
     # Events written in bulk carry no record: they get the supplier as it is now.
     missing = {e.supplier_id for e in events if e.payload is None and e.kind != "deleted"}
     current = public_records(session=session, ids=sorted(missing), caller=caller)
+    shown = sorted({e.supplier_id for e in events if e.kind != "deleted"})
+    contacts = current_contacts(session=session, ids=shown, caller=caller)
 
     def record(event: ChangeEvent) -> SupplierPublic | dict[str, Any] | None:
         if event.kind == "deleted":
             return None
-        return event.payload if event.payload is not None else current[event.supplier_id]
+        contact = contacts.get(event.supplier_id)
+        if event.payload is None:
+            return current[event.supplier_id].model_copy(update={"contact": contact})
+        return {**event.payload, "contact": contact}
 
     return [(event, record(event)) for event in events]

@@ -28,9 +28,16 @@ from app.audit.service import changed_fields, given_fields
 from app.auth.caller import SYSTEM, Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.models import ChangeEvent
+from app.changes.service import without_contact
 from app.db import can_copy, copy_rows, insert_rows, utcnow
 from app.errors import ValidationProblem, field_error
-from app.partners.service import CSV_COLUMNS, LIST_SEPARATOR, csv_row
+from app.partners.service import (
+    CSV_COLUMNS,
+    CSV_FORMATTED_COLUMNS,
+    LIST_SEPARATOR,
+    csv_row,
+    unescape_cell,
+)
 from app.search.bulk import deferred_fts_indexing
 from app.search.documents import build_search_extra, capability_labels
 from app.suppliers.models import (
@@ -260,9 +267,11 @@ def _csv_record(row: int, cells: dict[str, str]) -> _Row:
     fields: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for column, raw in cells.items():
-        value: Any = raw if raw.strip() else None
         if column in READ_ONLY_FIELDS:
             continue
+        if column not in CSV_FORMATTED_COLUMNS:
+            raw = unescape_cell(raw)  # our export quote-prefixes formula-like text
+        value: Any = raw if raw.strip() else None
         if column in _ADDRESS_COLUMNS:
             fields.setdefault("address", {})[column] = value
         elif column in _CONTACT_COLUMNS:
@@ -648,7 +657,7 @@ def _record_events(
                 "kind": plan.action,
                 "occurred_at": now,
                 "version": payload["version"],
-                "payload": payload,
+                "payload": without_contact(payload),
             }
         )
         if plan.before is None:

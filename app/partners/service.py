@@ -46,6 +46,41 @@ CSV_COLUMNS = (
     "updated_at",
     "version",
 )
+# Columns whose cells we format ourselves (numbers, booleans, timestamps): written as they are.
+# Every other column is text a partner or supplier typed, and is escaped (see `escape_cell`).
+CSV_FORMATTED_COLUMNS = frozenset(
+    {
+        "id",
+        "lat",
+        "lon",
+        "employees",
+        "annual_revenue_eur",
+        "verified",
+        "created_at",
+        "updated_at",
+        "version",
+    }
+)
+CSV_TEXT_COLUMNS = tuple(c for c in CSV_COLUMNS if c not in CSV_FORMATTED_COLUMNS)
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def _needs_quote(value: str) -> bool:
+    """Whether a text cell must be prefixed: it starts like a formula, or it is a quote
+    followed by something that needs the prefix itself (so unescaping is unambiguous)."""
+    return value.lstrip(QUOTE).startswith(FORMULA_STARTS)
+
+
+def escape_cell(value: str) -> str:
+    """A text cell as written to CSV: quote-prefixed if a spreadsheet would evaluate it."""
+    return QUOTE + value if _needs_quote(value) else value
+
+
+def unescape_cell(cell: str) -> str:
+    """The value of a text cell read from CSV: `escape_cell` undone (one leading quote off)."""
+    return cell[1:] if cell.startswith(QUOTE) and _needs_quote(cell[1:]) else cell
 
 
 def live_suppliers(*, session: Session, caller: Caller) -> Iterator[SupplierPublic]:
@@ -88,10 +123,11 @@ def jsonl_lines(suppliers: Iterator[SupplierPublic]) -> Iterator[str]:
 
 
 def csv_row(supplier: SupplierPublic) -> dict[str, Any]:
-    """One supplier as a flat row: lists joined with `;`, certificates as a JSON array."""
+    """One supplier as a flat row, cells as written: lists joined with `;`, certificates as
+    a JSON array, text cells escaped against formula injection."""
     record = supplier.model_dump(mode="json")
     address, location, contact = record["address"], record["location"], record["contact"]
-    return {
+    row = {
         **{k: record[k] for k in CSV_COLUMNS if k in record},
         **{k: address[k] for k in ("street", "city", "province", "postal_code", "country")},
         "lat": location["lat"] if location else None,
@@ -105,6 +141,10 @@ def csv_row(supplier: SupplierPublic) -> dict[str, Any]:
         "contact_phone": contact["phone"] if contact else None,
         "verified": "true" if record["verified"] else "false",
     }
+    for column in CSV_TEXT_COLUMNS:
+        if isinstance(row[column], str):
+            row[column] = escape_cell(row[column])
+    return row
 
 
 def csv_lines(suppliers: Iterator[SupplierPublic]) -> Iterator[str]:

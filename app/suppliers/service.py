@@ -122,6 +122,31 @@ def public_records(
     }
 
 
+def current_contacts(
+    *, session: Session, ids: Sequence[int], caller: Caller
+) -> dict[int, ContactPublic]:
+    """The contact of each live supplier among `ids` that the caller may see, in one query.
+
+    Personal data lives only in the supplier row: the change feed and webhook deliveries
+    store records without it and show the current contact (none once a supplier is deleted).
+    """
+    if not ids:
+        return {}
+    table = Supplier.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.id, *(table.c[f"contact_{f}"] for f in _CONTACT_FIELDS)).where(
+            table.c.id.in_(ids), table.c.deleted_at.is_(None)
+        )
+    )
+    return {row.id: _contact(row) for row in rows if caller.may_see_contact_of(row.id)}
+
+
+def _contact(supplier: Any) -> ContactPublic:
+    return ContactPublic(
+        name=supplier.contact_name, email=supplier.contact_email, phone=supplier.contact_phone
+    )
+
+
 def _codes_by_supplier(
     *, session: Session, owner: Any, code: Any, ids: Sequence[int]
 ) -> dict[int, list[str]]:
@@ -143,11 +168,7 @@ def _public(
     show_contact: bool,
 ) -> SupplierPublic:
     """Build the representation from anything with supplier attributes (ORM object or row)."""
-    contact = None
-    if show_contact:
-        contact = ContactPublic(
-            name=supplier.contact_name, email=supplier.contact_email, phone=supplier.contact_phone
-        )
+    contact = _contact(supplier) if show_contact else None
     location = None
     if supplier.lat is not None and supplier.lon is not None:
         location = Location(lat=supplier.lat, lon=supplier.lon)
@@ -541,10 +562,12 @@ def update_supplier(
 
 
 def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> None:
-    """Soft delete: the row stays (for the change feed) but disappears from every read."""
+    """Soft delete: the row stays (for the change feed) but disappears from every read; its
+    contact is erased (personal data is kept no longer than the supplier is listed)."""
     now = utcnow()
     supplier.deleted_at = now
     supplier.updated_at = now
+    _set_contact(supplier, dict.fromkeys(_CONTACT_FIELDS))
     session.flush()
     _record_write(session=session, actor=actor, supplier=supplier, kind="deleted")
 

@@ -99,7 +99,10 @@ class DeliveryPublic(BaseModel):
     delivered_at: UtcDatetime | None = Field(description="When a 2xx answer came.")
     last_status_code: int | None = Field(description="HTTP status of the latest attempt.")
     last_error: str | None = Field(description="Why the latest attempt failed.")
-    payload: dict[str, Any] = Field(description="The JSON body sent (and signed).")
+    payload: dict[str, Any] = Field(
+        description="The JSON body sent (and signed), except that a supplier record's `contact` "
+        "is null here: the current contact is sent, and personal data is not kept in the log."
+    )
     history: list[DeliveryAttemptPublic] = Field(description="Every attempt, oldest first.")
 
 

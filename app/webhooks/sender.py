@@ -26,10 +26,12 @@ USER_AGENT = "escouting-webhooks/1.0"
 logger = logging.getLogger("app.webhooks")
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The `X-Signature` header value: `sha256=` and the hex HMAC-SHA256 of the body."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+def signature(secret: str, body: bytes, *, timestamp: int) -> str:
+    """The `X-Signature` header value, `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
+    (Stripe's scheme): the signed timestamp lets a receiver refuse replayed deliveries."""
+    signed = f"{timestamp}.".encode("ascii") + body
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ to (`record_attempt`), and drop old log entries (`prune`).
 import json
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,10 +22,11 @@ from app.auth.caller import Caller
 from app.auth.models import ApiKey
 from app.changes.models import ChangeEvent
 from app.changes.schemas import ChangeEventPublic
-from app.changes.service import list_changes
+from app.changes.service import list_changes, without_contact
 from app.config import Settings
 from app.errors import Conflict, NotFound, field_error, invalid
 from app.suppliers.models import Supplier, SupplierCertification
+from app.suppliers.service import current_contacts
 from app.webhooks.models import (
     CertificateExpiryNotice,
     WebhookAttempt,
@@ -237,7 +238,8 @@ def deliveries_public(
             delivered_at=d.delivered_at,
             last_status_code=d.last_status_code,
             last_error=d.last_error,
-            payload=d.payload,
+            # Personal data is not kept in the log: the contact sent is not shown.
+            payload=_map_supplier(d.payload, lambda record: {**record, "contact": None}),
             history=history[d.id],  # type: ignore[index]
         )
         for d in deliveries
@@ -330,6 +332,23 @@ def cancel_orphaned(*, session: Session, now: datetime) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
+def _supplier_of(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The supplier record a delivery's payload carries (supplier events), if any."""
+    data = payload.get("data")
+    supplier = data.get("supplier") if isinstance(data, dict) else None
+    return supplier if isinstance(supplier, dict) else None
+
+
+def _map_supplier(
+    payload: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """`payload` with the supplier record it carries passed through `change` (a copy)."""
+    supplier = _supplier_of(payload)
+    if supplier is None:
+        return payload
+    return {**payload, "data": {**payload["data"], "supplier": change(supplier)}}
+
+
 def _queue(
     *,
     session: Session,
@@ -339,6 +358,8 @@ def _queue(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
+    # Stored without the contact: the current one is put in when sent (`claim_next`).
+    payload = _map_supplier(payload, without_contact)
     session.add(
         WebhookDelivery(
             subscription_id=subscription.id,  # type: ignore[arg-type]
@@ -554,13 +575,20 @@ def claim_next(
     delivery.locked_until = now + lease
     delivery.last_attempt_at = now
     session.flush()
+    payload = delivery.payload
+    supplier = _supplier_of(payload)
+    if supplier is not None:  # the supplier's contact as it is now (null once deleted)
+        contacts = current_contacts(session=session, ids=[supplier["id"]], caller=_FEED_READER)
+        contact = contacts.get(supplier["id"])
+        shown = contact.model_dump() if contact else None
+        payload = _map_supplier(payload, lambda record: {**record, "contact": shown})
     return Claim(
         delivery_id=delivery.id,  # type: ignore[arg-type]
         subscription_id=delivery.subscription_id,
         attempt=delivery.attempts,
         started_at=now,
         url=url,
-        body=body_of(delivery.payload),
+        body=body_of(payload),
         secret=secret,
         event_id=delivery.event_id,
         event_type=delivery.event_type,

@@ -14,6 +14,7 @@ in a thread, started by the application's lifespan or by `escouting webhooks-wor
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -149,7 +150,9 @@ class Worker:
                 body=claim.body,
                 headers={
                     "Content-Type": "application/json",
-                    "X-Signature": signature(claim.secret, claim.body),
+                    # Signed as it is sent (wall clock, not the pass's `now`): each
+                    # attempt carries a fresh timestamp.
+                    "X-Signature": signature(claim.secret, claim.body, timestamp=int(time.time())),
                     "X-Event-Id": claim.event_id,
                     "X-Event-Type": claim.event_type,
                     "X-Delivery-Id": str(claim.delivery_id),

@@ -7,6 +7,7 @@ releases on the same connection), with a clock the test sets through `now`.
 import hashlib
 import hmac
 import json
+import re
 import ssl
 import threading
 import time
@@ -36,19 +37,34 @@ SETTINGS = Settings(
 )
 
 
+SIGNATURE = re.compile(r"t=([0-9]{10}),v1=([0-9a-f]{64})")
+
+
 @dataclass
 class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # wall-clock time it arrived
 
     @property
     def json(self) -> dict[str, Any]:
         return json.loads(self.body)
 
+    @property
+    def signed_at(self) -> int:
+        """The timestamp of `X-Signature: t=<unix seconds>,v1=<hex>` (the exact format)."""
+        match = SIGNATURE.fullmatch(self.headers.get("x-signature", ""))
+        assert match is not None, self.headers.get("x-signature")
+        return int(match[1])
+
     def signed_with(self, secret: str) -> bool:
-        expected = "sha256=" + hmac.new(secret.encode(), self.body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(self.headers.get("x-signature", ""), expected)
+        """Whether v1 is the HMAC-SHA256, keyed with `secret`, of `<t>.<body>`."""
+        match = SIGNATURE.fullmatch(self.headers.get("x-signature", ""))
+        assert match is not None, self.headers.get("x-signature")
+        signed = f"{match[1]}.".encode() + self.body
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(match[2], expected)
 
 
 @dataclass
@@ -81,7 +97,7 @@ def serving(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
             with lock:
                 status, delay = state.script.pop(0) if state.script else (200, 0.0)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                state.received.append(Received(self.path, headers, body))
+                state.received.append(Received(self.path, headers, body, at=time.time()))
             time.sleep(delay)
             try:
                 self.send_response(status)

@@ -42,6 +42,7 @@ def test_supplier_events_are_delivered_signed_in_the_feed_shape(
         assert got.path == "/hook"
         assert got.signed_with(secret)
         assert not got.signed_with(secret + "x")
+        assert 0 <= got.at - got.signed_at < 5  # signed when sent, in Unix seconds
         assert got.headers["content-type"] == "application/json"
         assert got.headers["x-event-id"] == got.json["id"]
         assert got.headers["x-event-type"] == got.json["type"]
