@@ -27,4 +27,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
 
+# On PostgreSQL set SECRET_KEY (the service refuses to start without one); on the default
+# SQLite one is generated once into /app/data/escouting.db.secret. Behind a reverse proxy set
+# TRUSTED_PROXIES: `escouting serve` leaves X-Forwarded-For to the application.
 CMD ["sh", "-c", "escouting migrate && exec escouting serve --host 0.0.0.0 --port 8000"]

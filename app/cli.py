@@ -207,15 +207,23 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
+    from app.config import InsecureSecret, signing_key
+
+    try:
+        signing_key(get_settings())  # before any worker starts: no usable secret, no service
+    except InsecureSecret as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
     # The application logs each request itself (JSON, with the request id): no uvicorn
-    # access log, and no uvicorn logging config over ours. Client addresses are taken from
-    # X-Forwarded-For when the peer is in FORWARDED_ALLOW_IPS (uvicorn's variable).
+    # access log, and no uvicorn logging config over ours. The application itself takes the
+    # client address from X-Forwarded-For, and only from TRUSTED_PROXIES: uvicorn must not
+    # rewrite it first (it would believe any loopback peer).
     uvicorn.run(
         "app.main:app",
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        proxy_headers=False,
         access_log=False,
         log_config=None,
     )

@@ -1,5 +1,7 @@
 """The ASGI application: `app.main:app`."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 
 from alembic.script import ScriptDirectory
@@ -13,10 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.router import router as audit_router
+from app.auth.deps import metrics_reader
 from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
 from app.changes.router import router as changes_router
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, signing_key
 from app.db import alembic_config, get_engine
 from app.errors import ServiceUnavailable, install_problem_handlers, problem_responses
 from app.logs import configure_logging
@@ -72,7 +75,7 @@ def readyz() -> Health:
     return Health(status="ok", revision=",".join(sorted(current)))
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, settings: Settings) -> None:
     """`GET /metrics`: request counts by route, method and status; latencies by route."""
     Instrumentator(
         should_group_status_codes=False,
@@ -82,10 +85,28 @@ def install_metrics(app: FastAPI) -> None:
         app,
         tags=["operations"],
         summary="Prometheus metrics",
-        description="Request counts and latencies in the Prometheus text format.",
+        description="Request counts and latencies in the Prometheus text format. For admin "
+        "keys, and for the `METRICS_TOKEN` bearer when that setting is set.",
         response_class=PlainTextResponse,
-        responses={200: {"description": "Prometheus text exposition format."}},
+        dependencies=[Depends(metrics_reader(settings.metrics_token))],
+        responses={
+            200: {"description": "Prometheus text exposition format."},
+            **problem_responses(401, 403, 429, 503),
+        },
     )
+
+
+def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up checks, then the webhook worker thread (if enabled) while the app runs."""
+    webhooks = webhooks_lifespan(settings)
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signing_key(settings)  # no usable SECRET_KEY: refuse to start (InsecureSecret)
+        async with webhooks(app):
+            yield
+
+    return _lifespan
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -100,14 +121,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "anonymous callers read public fields only (never `contact`)."
         ),
         generate_unique_id_function=_operation_id,
-        lifespan=webhooks_lifespan(settings),  # the webhook worker thread, if enabled
+        lifespan=lifespan(settings),
         dependencies=[Depends(reject_nul_in_query)],
     )
     configure_logging(settings)
     install_problem_handlers(app)
     install_middleware(app, settings)
     app.include_router(ops)
-    install_metrics(app)
+    install_metrics(app, settings)
     for router in (
         catalogue_router,
         partners_router,  # before suppliers: `/suppliers/export` is not a supplier id

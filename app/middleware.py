@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import Settings
 from app.errors import PayloadTooLarge, field_error, invalid, problem_response
@@ -190,6 +191,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # inside the request id, so its lines carry it
-    # Outermost: every response carries the request's id, the caller's own when it sends a
-    # valid UUID, a new one otherwise; `asgi_correlation_id.correlation_id` holds it for logs.
+    # Every response carries the request's id, the caller's own when it sends a valid UUID,
+    # a new one otherwise; `asgi_correlation_id.correlation_id` holds it for logs.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)
+    if settings.trusted_proxies:
+        # Outermost, so rate limits and the access log see the client: taken from
+        # X-Forwarded-For (the rightmost entry that is not itself a trusted proxy) only when the
+        # direct peer is a trusted proxy; any other peer is the client, whatever it sends.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

@@ -32,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
 os.environ.setdefault("WEBHOOKS_WORKER_ENABLED", "false")  # no deliveries to time
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Cursors need a secret: an explicit one, so no secret file appears beside ./escouting.db.
+os.environ.setdefault("SECRET_KEY", "bench-only-cursor-secret")
 
 from alembic import command  # noqa: E402
 

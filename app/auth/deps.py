@@ -1,5 +1,7 @@
 """Request dependencies that identify the caller and enforce roles."""
 
+import hmac
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -39,6 +41,26 @@ def require_roles(*roles: str):
         if caller.role not in roles:
             raise Forbidden(detail=f"This operation needs one of the roles: {', '.join(roles)}.")
         return caller
+
+    return dependency
+
+
+def metrics_reader(token: str | None) -> Callable[..., None]:
+    """Admits admin keys and, when `token` is set, a bearer equal to it (constant time)."""
+    admin_only = require_roles("admin")
+
+    def dependency(
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if (
+            token is not None
+            and credentials is not None
+            and hmac.compare_digest(credentials.credentials.encode(), token.encode())
+        ):
+            return
+        admin_only(current_caller(request, session, credentials))
 
     return dependency
 

@@ -71,6 +71,16 @@ def authenticate(*, session: Session, plaintext: str) -> ApiKey | None:
     return key
 
 
+def live_key_hashes(*, session: Session) -> dict[str, datetime | None]:
+    """The hash of every key neither revoked nor expired, with its expiry (None: never)."""
+    now = utcnow()
+    rows = session.exec(
+        select(ApiKey.key_hash, ApiKey.expires_at).where(col(ApiKey.revoked_at).is_(None))
+    )
+    expiries = {key_hash: _aware(e) if e else None for key_hash, e in rows}
+    return {key_hash: e for key_hash, e in expiries.items() if e is None or e > now}
+
+
 def list_api_keys(*, session: Session) -> list[ApiKey]:
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
 

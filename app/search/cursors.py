@@ -8,12 +8,12 @@ import json
 import math
 from typing import Any
 
-from app.config import get_settings
+from app.config import signing_key
 from app.errors import field_error, invalid
 
 
 def _signature(payload: bytes) -> bytes:
-    key = get_settings().secret_key.encode()
+    key = signing_key().encode()
     return hmac.new(key, payload, hashlib.sha256).digest()[:12]
 
 
