@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.auth.caller import Caller
 from app.auth.deps import AdminDep, require_roles
 from app.config import get_settings
-from app.db import SessionDep, get_session
+from app.db import SessionDep, get_session, with_deadline
 from app.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -143,7 +143,12 @@ def other_methods() -> None:
 MatcherDep = Annotated[Caller, Depends(require_roles("admin", "partner"))]
 
 
-@router.post("/match", response_model=MatchPage, responses=problem_responses(401, 403, 422))
+@router.post(
+    "/match",
+    response_model=MatchPage,
+    responses=problem_responses(401, 403, 422),
+    dependencies=[Depends(with_deadline)],
+)
 def match_suppliers(
     body: MatchRequest,
     session: SessionDep,

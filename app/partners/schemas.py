@@ -4,11 +4,11 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.suppliers.schemas import Address, SupplierPublic
 from app.suppliers.validation import EU_VAT_FORMATS
-from app.types import Name, ShortText, text
+from app.types import BODY, Name, ShortText, text
 
 _VAT_SEPARATORS = re.compile(r"[\s.\-/]")
 _HOST = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z0-9\-]{2,63}$")
@@ -77,7 +77,7 @@ LenientVat = Annotated[
 class MatchRequest(BaseModel):
     """A candidate supplier record, as a partner holds it, to be matched against the registry."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     name: Name = Field(description="Trading name (1-200 characters).", examples=["ATL S.r.l."])
     vat_number: LenientVat | None = None

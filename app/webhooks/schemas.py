@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.types import ShortText, UtcDatetime
+from app.types import BODY, ShortText, UtcDatetime
 
 WebhookEvent = Literal[
     "supplier.created", "supplier.updated", "supplier.deleted", "certification.expiring"
@@ -21,7 +21,7 @@ Secret = Annotated[str, StringConstraints(min_length=16, max_length=200, pattern
 
 
 class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     url: str = Field(
         min_length=1,
