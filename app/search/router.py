@@ -52,19 +52,27 @@ def search_suppliers(
             max_length=500,
             description="Full text over name, legal name, description, capability labels (EN "
             "and IT) and programs; Italian and English stemming, accents ignored, tolerant of a "
-            'typo in a company name. Web-search syntax: "exact phrase", `or`, `-exclude`.',
+            'typo in a company name. Web-search syntax: "exact phrase", `or`, `-exclude`. At '
+            f"most {MAX_TERMS} words, counted after splitting at punctuation.",
         ),
     ] = None,
     supply_chain: Annotated[
-        list[str] | None, Query(description="Supply-chain code; repeat for any of several.")
+        list[str] | None,
+        Query(max_length=MAX_VALUES, description="Supply-chain code; repeat for any of several."),
     ] = None,
     capability: Annotated[
         list[str] | None,
-        Query(description="Capability code (descendants match too); repeat: all of them."),
+        Query(
+            max_length=MAX_VALUES,
+            description="Capability code (descendants match too); repeat: all of them.",
+        ),
     ] = None,
     certification: Annotated[
         list[str] | None,
-        Query(description="Standard code of a certificate valid on `valid_on`; repeat: all."),
+        Query(
+            max_length=MAX_VALUES,
+            description="Standard code of a certificate valid on `valid_on`; repeat: all.",
+        ),
     ] = None,
     valid_on: Annotated[
         IsoDate | None,
@@ -74,7 +82,8 @@ def search_suppliers(
         ),
     ] = None,
     province: Annotated[
-        list[str] | None, Query(description="2-letter Italian province code; repeatable.")
+        list[str] | None,
+        Query(max_length=MAX_VALUES, description="2-letter Italian province code; repeatable."),
     ] = None,
     near: Annotated[
         str | None,
