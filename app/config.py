@@ -31,6 +31,13 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Seconds to wait for PostgreSQL to accept a connection."
     )
     db_echo: bool = False
+    max_concurrent_requests: int = Field(
+        default=4,
+        ge=1,
+        description="Requests one worker works on at once; the others wait (up to "
+        "DB_POOL_TIMEOUT, then 503) without holding a thread or a database connection. Keep it "
+        "at most 2 x DB_POOL_SIZE.",
+    )
     request_deadline_seconds: float = Field(
         default=5,
         gt=0,

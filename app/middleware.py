@@ -1,5 +1,7 @@
 """HTTP plumbing shared by every route: request ids, security headers, body limit, CORS."""
 
+import asyncio
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import Settings
-from app.errors import PayloadTooLarge, field_error, invalid, problem_response
+from app.errors import (
+    PayloadTooLarge,
+    ServiceUnavailable,
+    field_error,
+    invalid,
+    problem_response,
+)
 from app.logs import AccessLog
 from app.ratelimit import RateLimit
 
@@ -26,6 +34,8 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
 REQUEST_ID_HEADER = "X-Request-ID"
+# Answered whatever the load: never queued for admission.
+LIVENESS_PATHS = frozenset({"/healthz"})
 # Routes that read (and limit) their own body: file uploads, spooled to disk as they arrive.
 STREAMED_BODY_PATHS = frozenset({"/api/v1/suppliers/import"})
 # The interactive docs load Swagger UI / ReDoc from their CDN, so they get no CSP.
@@ -147,6 +157,49 @@ class AllowHeader:
         return methods | {"HEAD"} if "GET" in methods else methods
 
 
+class Admission:
+    """At most `limit` requests are worked on at once in this worker; the others wait on the
+    event loop, holding no thread and no database connection, for up to `timeout` seconds, then
+    get a 503 problem with Retry-After.
+
+    Without it every request took a worker thread (40 of them) and, once authenticated, a
+    pooled connection, then queued for the next thread it needed while holding both: the pool
+    ran dry and dozens of threads fought the event loop for the interpreter, so even `/healthz`
+    took hundreds of milliseconds under load. Paths in `exempt` (liveness) are never held.
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int, timeout: float, exempt: frozenset[str] = frozenset()
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.timeout = timeout
+        self.exempt = exempt
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:  # one per event loop (tests run several)
+            slots = self._slots[loop] = asyncio.Semaphore(self.limit)
+        try:
+            await asyncio.wait_for(slots.acquire(), self.timeout)
+        except TimeoutError:
+            busy = ServiceUnavailable(
+                detail="The service is busy; retry shortly.",
+                headers={"Retry-After": str(max(1, math.ceil(self.timeout)))},
+            )
+            await problem_response(busy)(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            slots.release()
+
+
 def _replay(messages: list[Message], receive: Receive) -> Receive:
     """A receive channel that first returns `messages`, then the original channel's."""
     pending = list(messages)
@@ -186,6 +239,13 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
     app.add_middleware(AllowHeader, paths=lambda: app.openapi()["paths"])
+    # Admitted after the body is read, so a slow upload holds no slot while it arrives.
+    app.add_middleware(
+        Admission,
+        limit=settings.max_concurrent_requests,
+        timeout=settings.db_pool_timeout,
+        exempt=LIVENESS_PATHS,
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_BODY_PATHS)
     if settings.rate_limit_enabled:  # before the body is read, after the headers are set
         app.add_middleware(RateLimit, settings=settings)

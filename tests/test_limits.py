@@ -16,8 +16,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.config import Settings
 from app.db import DEADLINE, DeadlineExceeded, build_engine
-from app.main import app
+from app.main import app, create_app
 from tests.conftest import migrate, serve_database
 
 # A statement that runs for many seconds on either database unless it is interrupted.
@@ -141,3 +142,39 @@ def test_healthz_answers_while_every_worker_thread_waits_for_the_pool(served):
     # Each search waited at most the pool timeout (1 s) for a connection, after at most as
     # long for a worker thread: never the 30 s of an unconfigured pool.
     assert max(durations) < 4, durations
+
+
+def test_requests_beyond_the_concurrency_limit_wait_without_a_connection_then_503(served):
+    """One slot: a search that holds it (waiting for a connection) keeps the next request
+    waiting on the event loop, with no thread or connection, for DB_POOL_TIMEOUT; then 503."""
+    limited = create_app(
+        Settings(max_concurrent_requests=1, db_pool_timeout=0.5, rate_limit_enabled=False)
+    )
+    held = [served.connect(), served.connect()]  # the first search waits for one (1 s)
+    results: dict[str, tuple[int, float, str]] = {}
+    try:
+        with TestClient(limited, raise_server_exceptions=False) as client:
+
+            def call(name: str, path: str) -> None:
+                started = time.monotonic()
+                response = client.get(path)
+                results[name] = (
+                    response.status_code,
+                    time.monotonic() - started,
+                    response.json().get("detail", ""),
+                )
+
+            first = threading.Thread(target=call, args=("first", "/api/v1/suppliers"))
+            first.start()
+            time.sleep(0.2)  # the first holds the slot
+            call("second", "/api/v1/capabilities")
+            call("health", "/healthz")
+            first.join()
+    finally:
+        for conn in held:
+            conn.close()
+    status, waited, detail = results["second"]
+    assert status == 503 and "busy" in detail
+    assert 0.4 < waited < 1.5
+    assert results["health"][0] == 200 and results["health"][1] < 0.5
+    assert results["first"][0] == 503  # its own wait for a connection ran out
