@@ -218,12 +218,19 @@ class CertificateRule:
     day: date
     min_verification: str = VERIFICATION_LEVELS[0]
 
+    @property
+    def counts_every_level(self) -> bool:
+        return self.min_verification == VERIFICATION_LEVELS[0]
+
     def qualifies(self, certificate: Certificate) -> bool:
         return (
             certificate.status == "active"
             and (certificate.issued_on is None or certificate.issued_on <= self.day)
             and (certificate.expires_on is None or certificate.expires_on >= self.day)
-            and _LEVEL.get(certificate.verification, -1) >= _LEVEL[self.min_verification]
+            and (
+                self.counts_every_level
+                or _LEVEL.get(certificate.verification, -1) >= _LEVEL[self.min_verification]
+            )
         )
 
 
