@@ -83,11 +83,15 @@ def test_the_owner_is_told_what_others_are_not(client, world, theirs):
     assert told == [409, 412, 422, 412, 204]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1] or '/'}")
-def test_partners_are_refused_alike(client, world, theirs, route):
-    seen = call(client, world, world.partner, theirs["open"], route)
-    assert seen == call(client, world, world.partner, ABSENT, route)
-    assert seen[0] in (403, 422)
+@pytest.mark.parametrize("who", ["anonymous", "partner", "supplier"])
+@pytest.mark.parametrize("route", ROUTES[1:], ids=lambda r: f"{r[0]} {r[1] or '/'}")
+def test_other_roles_are_refused_alike(client, world, theirs, route, who):
+    """Partners and supplier keys (Alfa matches the open request) may not use the buyers'
+    routes: refused for the role, whatever the id; anonymous callers are 401."""
+    headers = {"anonymous": {}, "partner": world.partner, "supplier": world.keys["Alfa"]}[who]
+    seen = call(client, world, headers, theirs["open"], route)
+    assert seen == call(client, world, headers, ABSENT, route)
+    assert seen[0] in ((401,) if who == "anonymous" else (403, 422))
 
 
 def test_a_supplier_learns_of_a_request_only_while_it_matches_it(client, world):
