@@ -37,6 +37,11 @@ class ScoutingRequest(SQLModel, table=True):
     near_lon: float | None = None
     radius_km: float | None = None
     needed_by: date | None = None
+    # The lowest certificate trust level that meets a required standard (VERIFICATION_LEVELS).
+    min_verification: str = Field(
+        default="self-declared",
+        sa_column=Column(sa.String(24), nullable=False, server_default=sa.text("'self-declared'")),
+    )
     status: str = Field(default="open", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
@@ -55,6 +60,7 @@ class ScoutingRequest(SQLModel, table=True):
             "size_classes": tuple(self.size_classes),
             "near": (self.near_lat, self.near_lon, self.radius_km),
             "needed_by": self.needed_by,
+            "min_verification": self.min_verification,
         }
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from app.search.service import great_circle_km
 from app.search.text import fold
+from app.suppliers.schemas import VERIFICATION_LEVELS
 
 WEIGHTS: Mapping[str, float] = {
     "required_capabilities": 0.40,
@@ -200,14 +201,37 @@ class Certificate:
         )
 
 
-def valid_on(certificate: Certificate, day: date) -> bool:
-    """The knock-out's notion of a valid certificate (`app.search.service.valid_certificate`):
-    active, issued on or before the day (or issue unknown), not expired on the day."""
-    return (
-        certificate.status == "active"
-        and (certificate.issued_on is None or certificate.issued_on <= day)
-        and (certificate.expires_on is None or certificate.expires_on >= day)
-    )
+_LEVEL = {name: rank for rank, name in enumerate(VERIFICATION_LEVELS)}
+
+
+@dataclass(frozen=True)
+class CertificateRule:
+    """Which certificates meet a required standard: active, issued on or before `day` (or
+    issue unknown), not expired on `day`, checked at least at `min_verification` (the order of
+    `VERIFICATION_LEVELS`).
+
+    The one definition of the knock-out. `qualifies` applies it to one certificate; the SQL
+    (`app.scouting.scoring.qualifying_certificate`) is search's `valid_certificate` with the
+    same day and trust level; tests hold the two together.
+    """
+
+    day: date
+    min_verification: str = VERIFICATION_LEVELS[0]
+
+    @property
+    def counts_every_level(self) -> bool:
+        return self.min_verification == VERIFICATION_LEVELS[0]
+
+    def qualifies(self, certificate: Certificate) -> bool:
+        return (
+            certificate.status == "active"
+            and (certificate.issued_on is None or certificate.issued_on <= self.day)
+            and (certificate.expires_on is None or certificate.expires_on >= self.day)
+            and (
+                self.counts_every_level
+                or _LEVEL.get(certificate.verification, -1) >= _LEVEL[self.min_verification]
+            )
+        )
 
 
 def passes_knockouts(
@@ -216,12 +240,13 @@ def passes_knockouts(
     certificates: Sequence[Certificate],
     wanted_chains: Sequence[str],
     required_certifications: Sequence[str],
-    day: date,
+    rule: CertificateRule,
 ) -> bool:
-    """Serves at least one wanted chain and holds every required standard valid on `day`."""
+    """Serves at least one wanted chain and holds, for every required standard, a certificate
+    the rule admits."""
     if not set(supply_chains) & set(wanted_chains):
         return False
-    held = {c.standard for c in certificates if valid_on(c, day)}
+    held = {c.standard for c in certificates if rule.qualifies(c)}
     return all(standard in held for standard in required_certifications)
 
 
@@ -238,7 +263,7 @@ class Request:
     near: tuple[float, float, float] | None  # lat, lon, radius_km
     needed_by: date | None
     terms: tuple[str, ...]  # meaningful words of the description
-    valid_on: date  # needed_by, or today
+    rule: CertificateRule  # on needed_by, or today; at the request's min_verification
     today: date
     subtrees: Mapping[str, frozenset[str]] = field(default_factory=dict)  # code -> descendants
 
@@ -258,18 +283,22 @@ class Facts:
     text_hits: set[int] = field(default_factory=set)  # indexes into Request.terms
 
 
+# One line of an explanation: criterion, code, detail (and for certificates, verification).
+Note = dict[str, str | None]
+
+
 @dataclass
 class Assessment:
     score: float
     components: dict[str, float]
-    matched: list[dict[str, str | None]]
-    missing: list[dict[str, str | None]]
-    warnings: list[dict[str, str | None]]
+    matched: list[Note]
+    missing: list[Note]
+    warnings: list[Note]
     distance_km: float | None
 
 
-def _note(criterion: str, code: str | None, detail: str) -> dict[str, str | None]:
-    return {"criterion": criterion, "code": code, "detail": detail}
+def _note(criterion: str, code: str | None, detail: str, **more: str) -> Note:
+    return {"criterion": criterion, "code": code, "detail": detail, **more}
 
 
 def _covered_by(code: str, request: Request, held: set[str]) -> str | None:
@@ -286,16 +315,16 @@ def assess(request: Request, facts: Facts) -> Assessment:
     `app.scouting.scoring` computes the same score for every candidate in SQL; this is the
     explained version for the suppliers of one page.
     """
-    matched: list[dict[str, str | None]] = []
-    missing: list[dict[str, str | None]] = []
-    warnings: list[dict[str, str | None]] = []
+    matched: list[Note] = []
+    missing: list[Note] = []
+    warnings: list[Note] = []
     for chain in request.supply_chains:
         if chain in facts.supply_chains:
             matched.append(_note("supply_chain", chain, f"serves the {chain} supply chain"))
 
     best: dict[str, Certificate] = {}
     for cert in facts.certificates:
-        if cert.standard in request.required_certifications and valid_on(cert, request.valid_on):
+        if cert.standard in request.required_certifications and request.rule.qualifies(cert):
             current = best.get(cert.standard)
             if current is None or TRUST.get(cert.verification, 0) > TRUST.get(
                 current.verification, 0
@@ -375,14 +404,16 @@ def _explain_certificates(
     request: Request,
     facts: Facts,
     best: dict[str, Certificate],
-    matched: list[dict[str, str | None]],
-    missing: list[dict[str, str | None]],
-    warnings: list[dict[str, str | None]],
+    matched: list[Note],
+    missing: list[Note],
+    warnings: list[Note],
 ) -> None:
     for standard in request.required_certifications:
         cert = best.get(standard)
+        day = request.rule.day.isoformat()
         if cert is None:  # cannot happen after the knock-outs; said for completeness
-            missing.append(_note("required_certification", standard, "no valid certificate"))
+            detail = f"no certificate valid on {day} at {request.rule.min_verification} or above"
+            missing.append(_note("required_certification", standard, detail))
             continue
         expiry = f", expires {cert.expires_on.isoformat()}" if cert.expires_on else ""
         matched.append(
@@ -390,7 +421,8 @@ def _explain_certificates(
                 "required_certification",
                 standard,
                 f"certificate {cert.number or '(no number)'}, {cert.verification}, valid on "
-                f"{request.valid_on.isoformat()}{expiry}",
+                f"{day}{expiry}",
+                verification=cert.verification,
             )
         )
     if request.needed_by is None:

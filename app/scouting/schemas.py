@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.suppliers.schemas import ContactPublic, Province, SizeClass
+from app.suppliers.schemas import ContactPublic, Province, SizeClass, Verification
 from app.types import (
     Code,
     IsoDate,
@@ -33,6 +33,11 @@ Criterion = Literal[
     "certificate_lapses",
 ]
 MAX_CODES = 50
+MIN_VERIFICATION = (
+    "The lowest trust level of a certificate that meets a required certification, in the "
+    "order `self-declared` < `document` < `cluster-verified` < `registry-verified` (search's "
+    "`verification`); default `self-declared` (every valid certificate counts)."
+)
 Note = text(2000)
 
 
@@ -92,6 +97,10 @@ class ScoutingRequestCreate(BaseModel):
     needed_by: IsoDate | None = Field(
         default=None, description="Day the supply is needed; certificates must be valid then."
     )
+    min_verification: Verification = Field(
+        default="self-declared",
+        description=MIN_VERIFICATION,
+    )
 
 
 # The request's list fields (stored as lists, replaced whole by a PATCH).
@@ -104,7 +113,7 @@ LIST_FIELDS = (
     "size_classes",
 )
 # Fields a PATCH may omit but never set to null.
-_NOT_NULLABLE = ("title", "description", *LIST_FIELDS)
+_NOT_NULLABLE = ("title", "description", "min_verification", *LIST_FIELDS)
 
 
 class ScoutingRequestUpdate(BaseModel):
@@ -123,6 +132,9 @@ class ScoutingRequestUpdate(BaseModel):
     near: Near | None = Field(default=None, description="Point and radius; null removes it.")
     size_classes: SizeClasses | None = Field(default=None, description="Size classes.")
     needed_by: IsoDate | None = Field(default=None, description="Day needed; null removes it.")
+    min_verification: Verification | None = Field(
+        default=None, description="Lowest certificate trust level that counts (never null)."
+    )
 
     _not_null = never_null(_NOT_NULLABLE)
 
@@ -150,6 +162,7 @@ class ScoutingRequestPublic(BaseModel):
     near: Near | None = Field(description="Preferred point and radius.")
     size_classes: list[str] = Field(description="Preferred size classes.")
     needed_by: date | None = Field(description="Day the supply is needed.")
+    min_verification: Verification = Field(description=MIN_VERIFICATION)
     status: RequestStatus = Field(description="`open` (suppliers may respond) or `closed`.")
     created_at: UtcDatetime = Field(description="Creation instant.")
     updated_at: UtcDatetime = Field(description="Latest change.")
@@ -169,6 +182,11 @@ class Explanation(BaseModel):
     criterion: Criterion = Field(description="Which criterion of the request.")
     code: str | None = Field(default=None, description="The code concerned, if any.")
     detail: str = Field(description="In words.")
+    verification: Verification | None = Field(
+        default=None,
+        description="For a met `required_certification`: the trust level of the certificate "
+        "that met it (at least the request's `min_verification`); null otherwise.",
+    )
 
 
 class SupplierSummary(BaseModel):

@@ -1,7 +1,8 @@
 """E-scouting: requests, knock-outs in SQL, ranked and explained matches, marks, responses.
 
-Services flush; the request commits. The knock-outs are SQL conditions on `supplier` (the
-same certificate validity as search's `valid_certificate`). Every supplier that passes them
+Services flush; the request commits. The knock-outs are SQL conditions on `supplier` (a
+certificate counts as `ranking.CertificateRule` says: search's `valid_certificate` on the day
+and at the request's lowest trust level). Every supplier that passes them
 is scored by one SQL statement (`app.scouting.scoring`, with the weights of
 `app.scouting.ranking`), and the ranking is kept per worker until the data or the request
 changes (`app.search.cache`). Pages, marks and responses are cut from that ranking on every
@@ -47,10 +48,9 @@ from app.scouting.schemas import (
     ScoutingRequestUpdate,
     SupplierSummary,
 )
-from app.scouting.scoring import Ranked, validity
+from app.scouting.scoring import Ranked, qualifying_certificate
 from app.search.cache import GenerationCache, generation_key
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
-from app.search.service import valid_certificate
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -134,6 +134,7 @@ def create_request(
         title=data.title,
         description=data.description,
         needed_by=data.needed_by,
+        min_verification=data.min_verification,
         **{f: list(getattr(data, f)) for f in LIST_FIELDS},
     )
     _set_near(request, data.near)
@@ -154,6 +155,12 @@ def _set_near(request: ScoutingRequest, near: Near | None) -> None:
         request.near_lat = request.near_lon = request.radius_km = None
     else:
         request.near_lat, request.near_lon, request.radius_km = near.lat, near.lon, near.radius_km
+
+
+def _near_of(request: ScoutingRequest) -> Near | None:
+    if request.near_lat is None or request.near_lon is None or request.radius_km is None:
+        return None
+    return Near(lat=request.near_lat, lon=request.near_lon, radius_km=request.radius_km)
 
 
 def get_request(*, session: Session, request_id: int) -> ScoutingRequest:
@@ -194,20 +201,31 @@ def _require_open(request: ScoutingRequest) -> None:
 def update_request(
     *, session: Session, request: ScoutingRequest, data: ScoutingRequestUpdate, caller: Caller
 ) -> ScoutingRequest:
+    """Merge-patch an open request. Values equal to the stored ones change nothing: a PATCH
+    that changes no value (or an empty one) leaves the version, `updated_at` and the audit
+    trail as they are and answers the request as it is."""
     _require_open(request)
     _check_codes(session=session, data=data)
     sent = data.model_fields_set
-    for field in ("title", "description", *LIST_FIELDS):
+    changed: dict[str, Any] = {}
+    for field in ("title", "description", "min_verification", "needed_by", *LIST_FIELDS):
         if field in sent:
             value = getattr(data, field)
-            setattr(request, field, list(value) if isinstance(value, list) else value)
-    if "near" in sent:
-        _set_near(request, data.near)
-    if "needed_by" in sent:
-        request.needed_by = data.needed_by
-    request.updated_at = utcnow()  # always dirty, so the version is checked and bumped
-    session.flush()
-    _audit(session=session, caller=caller, action="update", request_id=request.id, fields=sent)
+            value = list(value) if isinstance(value, list) else value
+            if getattr(request, field) != value:
+                changed[field] = value
+    if "near" in sent and _near_of(request) != data.near:
+        changed["near"] = data.near
+    if not changed:
+        return request
+    for field, value in changed.items():
+        if field == "near":
+            _set_near(request, value)
+        else:
+            setattr(request, field, value)
+    request.updated_at = utcnow()
+    session.flush()  # the version is checked and bumped
+    _audit(session=session, caller=caller, action="update", request_id=request.id, fields=changed)
     return request
 
 
@@ -262,11 +280,8 @@ def _publics(
             id=r.id,  # type: ignore[arg-type]
             title=r.title,
             description=r.description,
-            near=(
-                Near(lat=r.near_lat, lon=r.near_lon, radius_km=r.radius_km)
-                if r.near_lat is not None and r.near_lon is not None and r.radius_km is not None
-                else None
-            ),
+            min_verification=r.min_verification,  # type: ignore[arg-type]
+            near=_near_of(r),
             needed_by=r.needed_by,
             status=r.status,  # type: ignore[arg-type]
             created_at=r.created_at,
@@ -375,7 +390,7 @@ def _matching_requests(
                     certificates=certificates,
                     wanted_chains=request.supply_chains,
                     required_certifications=request.required_certifications,
-                    day=request.needed_by or day,
+                    rule=certificate_rule(request, day=day),
                 ):
                     if len(found) == limit:
                         more = True
@@ -393,11 +408,21 @@ def _matching_requests(
 # ---------------------------------------------------------------- knock-outs
 
 
+def certificate_rule(
+    request: ScoutingRequest, *, day: date | None = None
+) -> ranking.CertificateRule:
+    """Which certificates meet the request's required standards: valid on `needed_by` (on
+    `day`, today by default, without it) at its `min_verification` or above."""
+    return ranking.CertificateRule(
+        day=request.needed_by or day or today(), min_verification=request.min_verification
+    )
+
+
 def knockouts(
-    request: ScoutingRequest, *, day: date, few: bool = False
+    request: ScoutingRequest, *, rule: ranking.CertificateRule, few: bool = False
 ) -> list[ColumnElement[bool]]:
-    """Conditions on `supplier`: live, serves one of the chains, holds every required standard
-    active and valid on `day` (search's `valid_certificate`).
+    """Conditions on `supplier`: live, serves one of the chains, holds for every required
+    standard a certificate `rule` admits (`scoring.qualifying_certificate`).
 
     As `IN (set)` tests by default: each set is read once, the right plan when most suppliers
     are candidates. `few=True` (a handful of suppliers already picked by id) makes them
@@ -411,7 +436,7 @@ def knockouts(
             col(chain.supply_chain_code).in_(request.supply_chains)
         ),
         *(
-            select(col(cert.supplier_id)).where(*valid_certificate(validity(day), standard))
+            select(col(cert.supplier_id)).where(*qualifying_certificate(rule, standard))
             for standard in request.required_certifications
         ),
     ]
@@ -424,9 +449,9 @@ def knockouts(
 
 def supplier_matches(*, session: Session, request: ScoutingRequest, supplier_id: int) -> bool:
     """Whether the supplier passes the request's knock-outs (the SQL ones, as matches use)."""
-    day = request.needed_by or today()
+    rule = certificate_rule(request)
     query = select(Supplier.id).where(
-        Supplier.id == supplier_id, *knockouts(request, day=day, few=True)
+        Supplier.id == supplier_id, *knockouts(request, rule=rule, few=True)
     )
     return session.exec(query).first() is not None
 
@@ -453,7 +478,7 @@ def criteria_of(*, session: Session, request: ScoutingRequest) -> ranking.Reques
         near=near,
         needed_by=request.needed_by,
         terms=tuple(ranking.description_terms(request.description)),
-        valid_on=request.needed_by or day,
+        rule=certificate_rule(request, day=day),
         today=day,
         subtrees=subtrees,
     )
@@ -514,7 +539,7 @@ def _gather_certificates(
     if criteria.required_certifications:
         relevant.append(
             col(cert.standard_code).in_(criteria.required_certifications)
-            & and_(*valid_certificate(validity(criteria.valid_on)))
+            & and_(*qualifying_certificate(criteria.rule))
         )
     if criteria.needed_by is not None and criteria.needed_by > criteria.today:
         relevant.append(
@@ -613,7 +638,7 @@ def rank(*, session: Session, request: ScoutingRequest, criteria: ranking.Reques
 
 
 def _rank_all(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranked:
-    where = knockouts(request, day=criteria.valid_on)
+    where = knockouts(request, rule=criteria.rule)
     return scoring.rank_all(session=session, criteria=criteria, where=where)
 
 
@@ -644,7 +669,7 @@ def _rescored(
         return None
     if not changed:
         return entry.ranked
-    where = knockouts(request, day=criteria.valid_on, few=True)
+    where = knockouts(request, rule=criteria.rule, few=True)
     fresh = scoring.rank_all(session=session, criteria=criteria, where=where, only=window)
     merged = [row for row in entry.ranked if row[1] not in changed]
     merged += fresh
@@ -811,18 +836,21 @@ def delete_mark(
 def respond(
     *, session: Session, request_id: int, data: ResponseIn, caller: Caller
 ) -> tuple[ResponsePublic, bool]:
-    """A supplier's answer (upsert); (answer, created). 404 for a request it cannot see, 409
-    once closed, 403 when the supplier does not pass the request's knock-outs."""
-    request = get_request(session=session, request_id=request_id)
+    """A supplier's answer (upsert); (answer, created).
+
+    A supplier learns of a request only by matching it: a request whose knock-outs it does not
+    pass is 404 exactly as one that does not exist, so answers do not reveal which ids exist.
+    A request it matches but that is closed is 409.
+    """
     supplier_id = caller.supplier_id
-    if supplier_id is None:
+    if supplier_id is None:  # decided before the id is looked at
         raise Forbidden(detail="Only a supplier key (bound to a supplier) may respond.")
+    request = session.get(ScoutingRequest, request_id)
+    if request is None or not supplier_matches(
+        session=session, request=request, supplier_id=supplier_id
+    ):
+        raise _not_found(request_id)
     _require_open(request)
-    if not supplier_matches(session=session, request=request, supplier_id=supplier_id):
-        raise Forbidden(
-            detail="Your supplier does not meet this request's knock-out criteria "
-            "(supply chains, required certifications valid on needed_by)."
-        )
     response = session.exec(
         select(ScoutingResponse).where(
             ScoutingResponse.request_id == request_id, ScoutingResponse.supplier_id == supplier_id

@@ -82,9 +82,10 @@ def test_responses_only_from_matching_suppliers(client, world):
     url = f"{API}/{request['id']}/responses"
     answer = {"status": "interested", "message": "Possiamo farlo."}
     # Gamma (wrong chain) and Zeta (certificate lapses before needed_by) do not match.
+    # They are told what an id that does not exist would tell them (test_existence.py).
     for name in ("Gamma", "Zeta"):
         response = client.post(url, json=answer, headers=world.keys[name])
-        assert response.status_code == 403, name
+        assert response.status_code == 404, name
         assert response.headers["content-type"] == "application/problem+json"
     assert client.post(url, json=answer, headers=world.buyer).status_code == 403
     assert client.post(url, json=answer, headers=world.partner).status_code == 403
@@ -208,6 +209,45 @@ def test_validation(client, world, overrides, location):
     assert location in [e["loc"] for e in response.json()["errors"]]
 
 
+def audit_of(client, world, request_id: int) -> list[dict]:
+    events = client.get(
+        "/api/v1/audit",
+        params={"entity": "scouting_request", "entity_id": request_id},
+        headers=world.admin,
+    )
+    assert events.status_code == 200, events.text
+    return events.json()["items"]
+
+
+def test_a_patch_that_changes_nothing(client, world):
+    """Values equal to the stored ones (or an empty body) change nothing: no new version, no
+    new updated_at, no audit entry; the request is answered as it is."""
+    body = request_body(near={"lat": 45.82, "lon": 8.83, "radius_km": 60})
+    created = client.post(API, json=body, headers=world.buyer).json()
+    url = f"{API}/{created['id']}"
+    same = {k: v for k, v in body.items()} | {"min_verification": "self-declared"}
+    for patch in ({}, same, {"title": created["title"], "needed_by": created["needed_by"]}):
+        response = client.patch(url, json=patch, headers={**world.buyer, "If-Match": '"1"'})
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"'
+        assert response.json() == created
+    assert client.get(url, headers=world.buyer).json() == created
+    assert [e["action"] for e in audit_of(client, world, created["id"])] == ["create"]
+    # A PATCH that changes one value among equal ones: one new version, that field audited.
+    changed = client.patch(url, json=same | {"provinces": ["MI"]}, headers=world.buyer)
+    assert changed.status_code == 200 and changed.json()["version"] == 2
+    assert changed.json()["updated_at"] != created["updated_at"]
+    newest = audit_of(client, world, created["id"])[0]
+    assert (newest["action"], newest["fields"]) == ("update", ["provinces"])
+    # Removing what is not there changes nothing either.
+    plain = post_request(client, world.buyer, needed_by=None)
+    again = client.patch(
+        f"{API}/{plain['id']}", json={"near": None, "needed_by": None}, headers=world.buyer
+    )
+    assert again.status_code == 200 and again.json() == plain
+    assert len(audit_of(client, world, plain["id"])) == 1
+
+
 def test_writes_are_audited(client, world):
     request = post_request(client, world.buyer)
     client.post(f"{API}/{request['id']}/close", headers=world.buyer)
@@ -230,6 +270,8 @@ def test_matching_me_agrees_with_the_matches(client, world, make_key):
         {"supply_chains": ["space", "fixed-wing"]},
         {"required_certifications": ["en-9100", "iso-9001"], "needed_by": None},
         {"required_certifications": []},
+        {"min_verification": "document"},
+        {"min_verification": "registry-verified", "needed_by": None},
     ]
     requests = [post_request(client, world.buyer, **v)["id"] for v in variants]
     matched_by: dict[int, set[int]] = {}

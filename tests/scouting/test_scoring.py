@@ -9,7 +9,9 @@ import itertools
 
 import pytest
 
-from app.scouting import ranking
+from app.scouting import ranking, scoring, service
+from app.scouting.schemas import MAX_CODES
+from app.suppliers.validation import PROVINCES
 from tests.factories import supplier_payload
 from tests.scouting.conftest import API, SUPPLIERS, all_matches, cert
 
@@ -157,3 +159,55 @@ def test_a_request_asking_for_everything(client, make_key, varied):
     body |= {"required_certifications": standards[:50]}  # nobody holds them all
     request = client.post(API, json=body, headers=buyer).json()
     assert all_matches(client, request["id"], buyer) == []
+
+
+@pytest.mark.parametrize("mask_bits", [scoring._MASK_BITS, 5], ids=["one-mask", "many-masks"])
+def test_a_request_at_every_cap(client, make_key, varied, monkeypatch, mask_bits):
+    """Every list at its cap, a long description, a point, no required certification (the
+    costliest request): the database's components are the explained ones, and the capability
+    coverage is what the tree says (a code covers itself and every code below it). With
+    5-bit masks the capability coverage is split over many masks."""
+    monkeypatch.setattr(scoring, "_MASK_BITS", mask_bits)
+    service.clear_ranking_cache()
+    buyer = make_key("buyer")
+    capabilities = [c["code"] for c in client.get("/api/v1/capabilities").json()]
+    others = sorted(PROVINCES - {"VA", "MI", "BG"})  # Bergamo ranks by distance
+    provinces = ["VA", "MI", *others[: MAX_CODES - 2]]
+    filler = " ".join(f"parola{n}" for n in range(60))
+    body = {
+        "title": "At every cap",
+        "description": f"Inconel ingranaggi carrelli {filler}",
+        "supply_chains": ["rotary-wing", "fixed-wing", "space"],
+        "required_capabilities": capabilities[:MAX_CODES],
+        "preferred_capabilities": capabilities[-MAX_CODES:],
+        "provinces": provinces,
+        "near": {"lat": 45.82, "lon": 8.83, "radius_km": 80},
+        "size_classes": ["micro", "small", "medium", "large"],
+    }
+    response = client.post(API, json=body, headers=buyer)
+    assert response.status_code == 201, response.text
+    items = all_matches(client, response.json()["id"], buyer, limit=7)
+    assert sorted(item["supplier"]["id"] for item in items) == sorted(varied)
+
+    def share(wanted: list[str], held: set[str]) -> float:
+        covered = [c for c in wanted if any(h == c or h.startswith(f"{c}.") for h in held)]
+        return round(len(covered) / len(wanted), ranking.SCORE_DIGITS)
+
+    for item in items:
+        payload = varied[item["supplier"]["id"]]
+        components = item["components"]
+        assert set(components) == set(ranking.WEIGHTS) - {"certificate_trust"}
+        # Components are shown rounded to 6 digits (1/12 of the words, 7/50 of the codes...):
+        # recomputed from them, the score may differ by the rounding, never by a criterion.
+        assert item["score"] == pytest.approx(ranking.score(components), abs=2e-6)
+        held = set(payload["capabilities"])
+        assert components["required_capabilities"] == share(body["required_capabilities"], held)
+        assert components["preferred_capabilities"] == share(body["preferred_capabilities"], held)
+        wanted = [w for w in WORDS if w in payload["description"]]
+        assert components["text"] == pytest.approx(len(wanted) / ranking.MAX_TERMS, abs=1e-6)
+        assert components["size"] == 1
+        if payload["address"]["province"] != "BG":
+            assert components["proximity"] == 1
+        else:
+            distance = item["supplier"]["distance_km"]
+            assert components["proximity"] == pytest.approx(1 - distance / 80, abs=1e-5)
