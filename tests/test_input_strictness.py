@@ -146,3 +146,32 @@ def test_dates_in_bodies_are_iso_strings(client, admin):
     numeric = {"standard": "en-9100", "issued_on": 1_700_000_000}
     response = client.post(API, json=supplier_payload(11, certifications=[numeric]), headers=admin)
     assert ["body", "certifications", 0, "issued_on"] in _fields(response)
+
+
+@pytest.mark.parametrize(
+    "path,role,body,field",
+    [
+        (
+            "/api/v1/scouting-requests",
+            "buyer",
+            {
+                "title": "T",
+                "supply_chains": ["space"],
+                "near": {"lat": 45, "lon": 8, "radius_km": "60"},
+            },
+            "near",
+        ),
+        ("/api/v1/scouting-requests", "buyer", {"title": 5, "supply_chains": ["space"]}, "title"),
+        (
+            "/api/v1/webhooks",
+            "partner",
+            {"url": "https://example.com/hook", "events": ["supplier.updated"], "secret": 10**20},
+            "secret",
+        ),
+        ("/api/v1/suppliers/match", "partner", {"name": 42}, "name"),
+        ("/api/v1/api-keys", "admin", {"role": "supplier", "supplier_id": "1"}, "supplier_id"),
+    ],
+)
+def test_every_json_body_is_strict(client, make_key, path, role, body, field):
+    response = client.post(path, json=body, headers=make_key(role))
+    assert ["body", field] == _fields(response)[0][:2]

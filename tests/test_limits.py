@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import DEADLINE, DeadlineExceeded, build_engine
 from app.main import app, create_app
 from tests.conftest import migrate, serve_database
@@ -178,3 +178,22 @@ def test_requests_beyond_the_concurrency_limit_wait_without_a_connection_then_50
     assert 0.4 < waited < 1.5
     assert results["health"][0] == 200 and results["health"][1] < 0.5
     assert results["first"][0] == 503  # its own wait for a connection ran out
+
+
+def test_scouting_and_matching_run_under_the_deadline(client, make_key, monkeypatch):
+    buyer, partner = make_key("buyer"), make_key("partner")
+    created = client.post(
+        "/api/v1/scouting-requests",
+        json={"title": "Titanium parts", "supply_chains": ["rotary-wing"]},
+        headers=buyer,
+    )
+    assert created.status_code == 201, created.text
+    matches = f"/api/v1/scouting-requests/{created.json()['id']}/matches"
+    assert client.get(matches, headers=buyer).status_code == 200
+    monkeypatch.setattr(get_settings(), "request_deadline_seconds", 1e-9)
+    for response in (
+        client.get(matches, headers=buyer),
+        client.post("/api/v1/suppliers/match", json={"name": "Meccanica"}, headers=partner),
+    ):
+        assert response.status_code == 503, response.text
+        assert int(response.headers["retry-after"]) > 0

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
-from app.db import SessionDep
+from app.db import SessionDep, with_deadline
 from app.errors import check_if_match, field_error, invalid, problem_responses
 from app.scouting import service
 from app.scouting.models import ScoutingRequest
@@ -25,7 +25,10 @@ from app.scouting.schemas import (
 )
 
 router = APIRouter(
-    prefix="/scouting-requests", tags=["scouting"], responses=problem_responses(401, 403)
+    prefix="/scouting-requests",
+    tags=["scouting"],
+    responses=problem_responses(401, 403),
+    dependencies=[Depends(with_deadline)],
 )
 
 BuyerDep = Annotated[Caller, Depends(require_roles("admin", "buyer"))]

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.suppliers.schemas import ContactPublic, Province, SizeClass, Verification
 from app.types import (
+    BODY,
     Code,
     IsoDate,
     LongText,
@@ -54,7 +55,7 @@ SizeClasses = Annotated[list[SizeClass], Field(max_length=4), AfterValidator(_un
 
 
 class Near(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     lat: float = Field(ge=-90, le=90, description="Latitude, WGS 84 degrees.")
     lon: float = Field(ge=-180, le=180, description="Longitude, WGS 84 degrees.")
@@ -64,7 +65,7 @@ class Near(BaseModel):
 
 
 class ScoutingRequestCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     title: Name = Field(description="Short name of the need.")
     description: LongText = Field(
@@ -120,7 +121,7 @@ class ScoutingRequestUpdate(BaseModel):
     """Partial update while the request is open: absent fields stay; lists replace the list;
     `near` or `needed_by` null removes them."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_in_schema(_NOT_NULLABLE))
+    model_config = ConfigDict(**BODY, json_schema_extra=no_null_in_schema(_NOT_NULLABLE))
 
     title: Name | None = Field(default=None, description="Short name of the need.")
     description: LongText | None = Field(default=None, description="Free text.")
@@ -203,7 +204,7 @@ class SupplierSummary(BaseModel):
 
 
 class MarkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     state: MarkState = Field(description="`shortlisted` or `excluded`.")
     note: Note = Field(default="", description="The buyer's note.")
@@ -241,7 +242,7 @@ class MatchPage(BaseModel):
 
 
 class ResponseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
 
     status: ResponseStatus = Field(description="`interested` or `declined`.")
     message: Note = Field(default="", description="A message to the buyer.")

@@ -12,7 +12,7 @@ The payload columns are `JSON` (PostgreSQL `json`, SQLite text): PostgreSQL edit
 Downgrading changes nothing: the erased data cannot come back.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
