@@ -23,8 +23,8 @@ run: venv  ## migrate the embedded database, seed demo data if empty, print an a
 	$(BIN)/escouting create-api-key --role admin --name "make run"
 	$(BIN)/escouting serve --host $(HOST) --port $(PORT)
 
-test: venv  ## every test; PostgreSQL too when TEST_DATABASE_URL is set
-	$(BIN)/pytest
+test: venv  ## every test, one process per core; PostgreSQL too when TEST_DATABASE_URL is set
+	$(BIN)/pytest -n auto --dist loadfile
 
 bench: venv  ## seed 100,000 suppliers on SQLite and PostgreSQL: query mix, worst inputs, /healthz under load
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

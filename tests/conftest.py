@@ -48,6 +48,23 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def _worker_database(url: str) -> str:
+    """The PostgreSQL database of this test process: TEST_DATABASE_URL's own, or with
+    pytest-xdist (`make test` runs one process per core) `<its name>_<worker>`, created on the
+    same server if missing, so parallel processes never share a schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    name = f"{make_url(url).database}_{worker}"
+    admin = build_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_pg_schema(url: str) -> None:
     engine = build_engine(url)
     with engine.begin() as conn:
@@ -65,7 +82,7 @@ def engine(
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
         assert PG_URL
-        url = PG_URL
+        url = _worker_database(PG_URL)
         _reset_pg_schema(url)
     migrate(url)
     engine = build_engine(url)

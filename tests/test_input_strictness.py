@@ -82,13 +82,15 @@ def test_the_same_certificate_twice_in_an_import_row_is_422(client, admin):
 @pytest.mark.parametrize(
     "expires_at",
     [
-        (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-        (datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
-        "2000-01-01T00:00:00Z",
-        "2000-01-01T00:00:00",  # naive: read as UTC
+        lambda: (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        lambda: (datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
+        lambda: "2000-01-01T00:00:00Z",
+        lambda: "2000-01-01T00:00:00",  # naive: read as UTC
     ],
+    ids=["a-day-ago", "a-second-ago", "long-ago", "long-ago-naive"],
 )
 def test_a_key_cannot_be_created_already_expired(client, admin, expires_at):
+    expires_at = expires_at()
     response = client.post(KEYS, json={"role": "buyer", "expires_at": expires_at}, headers=admin)
     assert ["body", "expires_at"] in _fields(response)
 

@@ -44,7 +44,6 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from app.scouting import ranking
-from app.search.schemas import SearchQuery
 from app.search.service import EARTH_RADIUS_KM, haversine_term, valid_certificate
 from app.search.text import fts5_query
 from app.suppliers.models import Supplier, SupplierCapability, SupplierCertification
@@ -66,8 +65,7 @@ def qualifying_certificate(
     certificate counts, and no condition on `verification` is added (a useless `IN` of every
     level cost SQLite 15% of a typical ranking)."""
     level = None if rule.counts_every_level else rule.min_verification
-    query = SearchQuery(valid_on=rule.day, verification=level, sort="name", limit=1)  # type: ignore[arg-type]
-    return valid_certificate(query, standard)
+    return valid_certificate(day=rule.day, verification=level, standard=standard)
 
 
 def _number(value: float) -> ColumnElement[float]:

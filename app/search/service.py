@@ -10,7 +10,7 @@ import hashlib
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -68,22 +68,26 @@ RANKING_WINDOW = 200
 JOINED_CAPABILITIES = 8
 
 
-def valid_certificate(query: SearchQuery, standard: str | None = None) -> list[ColumnElement[bool]]:
-    """Conditions for a certificate that counts on `valid_on` at the requested trust level.
+def valid_certificate(
+    *, day: date, verification: str | None = None, standard: str | None = None
+) -> list[ColumnElement[bool]]:
+    """Conditions for a certificate that counts on `day`, at least at trust level
+    `verification` (any level when None), of `standard` (any when None).
 
     Valid means: status `active`, issued on or before the day (or issue date unknown), not
     expired on the day (it still counts on its expiry date; no expiry date never expires).
+    Scouting's knock-outs use the same conditions.
     """
     cert = SupplierCertification
     conditions = [
         col(cert.status) == "active",
-        or_(col(cert.issued_on).is_(None), col(cert.issued_on) <= query.valid_on),
-        or_(col(cert.expires_on).is_(None), col(cert.expires_on) >= query.valid_on),
+        or_(col(cert.issued_on).is_(None), col(cert.issued_on) <= day),
+        or_(col(cert.expires_on).is_(None), col(cert.expires_on) >= day),
     ]
     if standard is not None:
         conditions.append(col(cert.standard_code) == standard)
-    if query.verification is not None:
-        allowed = VERIFICATION_LEVELS[VERIFICATION_LEVELS.index(query.verification) :]
+    if verification is not None:
+        allowed = VERIFICATION_LEVELS[VERIFICATION_LEVELS.index(verification) :]  # type: ignore[arg-type]
         conditions.append(col(cert.verification).in_(allowed))
     return conditions
 
@@ -175,7 +179,10 @@ def _filters(
     else:
         conditions.append(col(s.id).in_(_holding_all(query.capabilities, descendants)))
     for standard in query.certifications:  # all of them, each valid on `valid_on`
-        conditions.append(linked(SupplierCertification, *valid_certificate(query, standard)))
+        valid = valid_certificate(
+            day=query.valid_on, verification=query.verification, standard=standard
+        )
+        conditions.append(linked(SupplierCertification, *valid))
     for values, attribute in (
         (query.provinces, s.province),
         (query.size_classes, s.size_class),
@@ -488,7 +495,7 @@ def _counts(*, session: Session, base: Select, query: SearchQuery) -> Counts:
                 select(label(facet), col(cert.standard_code), func.count(func.distinct(ids)))
                 .select_from(matched)
                 .join(cert, col(cert.supplier_id) == ids)
-                .where(*valid_certificate(query))
+                .where(*valid_certificate(day=query.valid_on, verification=query.verification))
                 .group_by(col(cert.standard_code))
             )
         else:
