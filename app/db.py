@@ -64,7 +64,7 @@ READ_ONLY_POSTS = frozenset({"/api/v1/suppliers/match"})
 # runs the statement (the thread pool copies the request's context).
 DEADLINE: ContextVar[float | None] = ContextVar("escouting_deadline", default=None)
 # SQLite calls the progress handler every this many virtual-machine instructions.
-SQLITE_PROGRESS_STEPS = 10_000
+SQLITE_PROGRESS_STEPS = 100_000
 _TIMEOUT_SET = "escouting_statement_timeout_ms"
 
 

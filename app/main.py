@@ -1,5 +1,6 @@
 """The ASGI application: `app.main:app`."""
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
@@ -96,6 +97,23 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
     )
 
 
+# Young-generation threshold of the cyclic garbage collector while serving (CPython's default
+# is 700 allocations). Searches and rankings allocate hundreds of thousands of short-lived
+# tuples, so the default ran full collections over every object of the worker (its caches
+# included) many times a second, each a pause of 100-250 ms that stalled the event loop:
+# `/healthz` p99 under 64 searching clients was 146-186 ms with the default, 22 ms with this.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+@lru_cache(maxsize=1)
+def tune_garbage_collector() -> None:
+    """Once per process: fewer, larger collections while serving; what start-up allocated
+    (modules, the application) is moved out of the collector's sight."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start-up checks, then the webhook worker thread (if enabled) while the app runs."""
     webhooks = webhooks_lifespan(settings)
@@ -103,6 +121,7 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         signing_key(settings)  # no usable SECRET_KEY: refuse to start (InsecureSecret)
+        tune_garbage_collector()
         async with webhooks(app):
             yield
 

@@ -14,15 +14,7 @@ from app.changes.models import ChangeEvent
 from tests.factories import make_vat, supplier_payload
 
 API = "/api/v1/suppliers"
-CERT = {
-    "standard": "en-9100",
-    "certificate_number": "EN9100-001",
-    "issuer": "RINA",
-    "issued_on": "2024-01-15",
-    "expires_on": "2027-01-14",
-    "status": "active",
-    "scope": "Machining of aerospace parts",
-}
+CERT = supplier_payload()["certifications"][0]  # EN 9100, number EN9100-001, active
 
 
 @pytest.fixture
