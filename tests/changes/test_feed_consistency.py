@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.auth.caller import SYSTEM
 from app.config import Settings
-from app.db import alembic_config
+from app.db import SQLITE_WRITE_INTENT, alembic_config
 from app.demo import seed_demo
 from app.main import create_app
 from app.suppliers.schemas import SupplierUpdate
@@ -79,13 +79,19 @@ def test_a_reader_during_concurrent_writes_misses_nothing(fresh_db_url, monkeypa
         def slow_writer(sid: int) -> None:
             # Writes, then keeps its transaction open: on PostgreSQL, a later writer that drew
             # a higher sequence number and committed first would make a reader skip this one.
-            with Session(engine, expire_on_commit=False) as session:
-                supplier = get_supplier(session=session, supplier_id=sid)
-                data = SupplierUpdate(employees=999)
-                update_supplier(session=session, supplier=supplier, data=data, caller=SYSTEM)
-                session.flush()
-                time.sleep(0.3)
-                session.commit()
+            # A writer's transaction, as a write request's: on SQLite it takes the write lock
+            # when it begins (a reader could not upgrade once another writer had committed).
+            writer = engine.execution_options(**{SQLITE_WRITE_INTENT: True})
+            try:
+                with Session(writer, expire_on_commit=False) as session:
+                    supplier = get_supplier(session=session, supplier_id=sid)
+                    data = SupplierUpdate(employees=999)
+                    update_supplier(session=session, supplier=supplier, data=data, caller=SYSTEM)
+                    session.flush()
+                    time.sleep(0.3)
+                    session.commit()
+            except Exception as exc:  # fail the test, not just the thread
+                errors.append(f"slow writer: {exc}")
 
         def http_writer(offset: int) -> None:
             with TestClient(app) as client:
