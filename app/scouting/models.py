@@ -1,7 +1,6 @@
 """E-scouting tables: a buyer's request, the buyer's marks on matches, suppliers' responses."""
 
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
@@ -47,21 +46,6 @@ class ScoutingRequest(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     version: int = Field(default=1, sa_column=_version_column)
-
-    def criteria(self) -> dict[str, Any]:
-        """Everything the knock-outs and the ranking depend on (the ranking cache key)."""
-        return {
-            "description": self.description,
-            "supply_chains": tuple(self.supply_chains),
-            "required_capabilities": tuple(self.required_capabilities),
-            "preferred_capabilities": tuple(self.preferred_capabilities),
-            "required_certifications": tuple(self.required_certifications),
-            "provinces": tuple(self.provinces),
-            "size_classes": tuple(self.size_classes),
-            "near": (self.near_lat, self.near_lon, self.radius_km),
-            "needed_by": self.needed_by,
-            "min_verification": self.min_verification,
-        }
 
 
 class ScoutingMark(SQLModel, table=True):

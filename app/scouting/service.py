@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.catalogue.service import list_capabilities, unknown_codes
+from app.catalogue.service import capability_subtrees, unknown_codes
 from app.changes.models import ChangeEvent
 from app.config import get_settings
 from app.db import utcnow
@@ -225,7 +225,9 @@ def update_request(
             setattr(request, field, value)
     request.updated_at = utcnow()
     session.flush()  # the version is checked and bumped
-    _audit(session=session, caller=caller, action="update", request_id=request.id, fields=changed)
+    _audit(
+        session=session, caller=caller, action="update", request_id=request.id, fields=list(changed)
+    )
     return request
 
 
@@ -460,9 +462,10 @@ def supplier_matches(*, session: Session, request: ScoutingRequest, supplier_id:
 
 
 def criteria_of(*, session: Session, request: ScoutingRequest) -> ranking.Request:
+    wanted = [*request.required_capabilities, *request.preferred_capabilities]
     subtrees = {
-        code: frozenset(c.code for c in list_capabilities(session=session, root=code))
-        for code in dict.fromkeys([*request.required_capabilities, *request.preferred_capabilities])
+        code: frozenset(subtree)
+        for code, subtree in capability_subtrees(session=session, codes=wanted).items()
     }
     near = None
     if request.near_lat is not None and request.near_lon is not None and request.radius_km:

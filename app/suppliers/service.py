@@ -257,18 +257,6 @@ def _check_vat_free(*, session: Session, vat_number: str, own_id: int | None = N
         )
 
 
-_CERT_COLUMNS = (
-    "standard_code",
-    "certificate_number",
-    "issuer",
-    "issued_on",
-    "expires_on",
-    "status",
-    "scope",
-    "verification",
-)
-
-
 def _certificate_fields(cert: CertificationIn) -> dict[str, Any]:
     return {
         "standard_code": cert.standard,
