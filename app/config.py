@@ -63,12 +63,6 @@ class Settings(BaseSettings):
         description="Bearer token that may read `GET /metrics` besides admin keys; unset: "
         "admin keys only.",
     )
-    search_count_cache_size: int = Field(
-        default=1024,
-        ge=0,
-        description="Search totals and facet counts kept per worker until the data changes "
-        "(entries); 0 turns the cache off.",
-    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1,
@@ -84,12 +78,6 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Browser origins allowed to call the API (CORS), comma-separated; "
         "empty: no cross-origin browser access.",
-    )
-    search_ranking_cache_size: int = Field(
-        default=256,
-        ge=0,
-        description="Heads of relevance rankings (first 200 rows each) kept per worker until "
-        "the data changes (entries); 0 turns the cache off.",
     )
     scouting_ranking_cache_size: int = Field(
         default=32,

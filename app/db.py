@@ -4,6 +4,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -100,6 +101,20 @@ def _postgres_statement_timeout(conn: Any, cursor: Any, *_args: Any) -> None:
 
 def _forget_statement_timeout(conn: Any, *_args: Any) -> None:
     conn.info.pop(_TIMEOUT_SET, None)  # SET LOCAL ends with the transaction
+
+
+@contextmanager
+def deadline_lifted(connection: Connection) -> Iterator[None]:
+    """Statements inside run without the request's deadline (work that must finish once
+    started, such as building the search index); the deadline applies again afterwards."""
+    token = DEADLINE.set(None)
+    try:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT set_config('statement_timeout', '0', true)")
+        connection.info.pop(_TIMEOUT_SET, None)
+        yield
+    finally:
+        DEADLINE.reset(token)
 
 
 def _sqlite_interrupt_when_late() -> int:

@@ -30,7 +30,7 @@ from app.config import Settings
 from app.db import build_engine, get_session
 from app.demo import seed_demo
 from app.main import create_app
-from app.search.cache import clear_caches
+from app.search.engine import forget_all
 from tests.conftest import (
     BACKENDS,
     committed_admin_key,
@@ -116,7 +116,7 @@ def rolled_back(engine: Engine) -> Iterator[None]:
             yield
         finally:
             APP.dependency_overrides.clear()
-            clear_caches()  # rolled-back writes must not leave cached counts behind
+            forget_all()  # each example starts from an index built anew
 
 
 @schema.parametrize()

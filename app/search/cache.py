@@ -1,35 +1,21 @@
-"""Work proportional to the number of matches, cached per worker until the data changes.
+"""A per-worker cache keyed by the data generation, for scouting rankings.
 
-Two things in a search cost time in proportion to how many suppliers match, and no index can
-bound them: exact totals and facet counts (over most of 100,000 suppliers for a broad search),
-and relevance ranking (every text match is scored before the best twenty are known). Both are
-asked for again and again: every page of one search, the landing page of every frontend, the
-same popular words. So both are cached in-process, keyed by the database, the query and the
-data generation token (`app.search.models.DataGeneration`), which triggers change in the same
-transaction as every supplier write. A hit is always as fresh as the token read at the start
-of the search: no time-to-live, no explicit invalidation, and each worker of a scaled-out
-deployment stays correct on its own.
-
-- counts: (total, facets) per query.
-- rankings: the first `RANKING_WINDOW` (id, rank) rows of a relevance-sorted search, from
-  which the first pages are cut (Solr's query result window, in the same spirit).
+Entries are keyed by the database and the data generation token
+(`app.search.models.DataGeneration`), which triggers change in the same transaction as every
+supplier write, so an entry is never served after the data it was computed from changed.
+Searches need no cache: they answer from the search index (`app.search.engine`).
 """
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from functools import lru_cache
 from threading import Lock
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.config import get_settings
 from app.search.models import DataGeneration
 
-Counts = tuple[int, dict[str, dict[str, int]]]
-# The head of a relevance ranking: (id, rank) rows in page order, and whether that is all.
-Ranking = tuple[list[tuple[int, float]], bool]
 V = TypeVar("V")
 
 
@@ -75,24 +61,6 @@ class GenerationCache(Generic[V]):
             self._entries.clear()
 
 
-@lru_cache
-def count_cache() -> GenerationCache[Counts] | None:
-    size = get_settings().search_count_cache_size
-    return GenerationCache(size) if size > 0 else None
-
-
-@lru_cache
-def ranking_cache() -> GenerationCache[Ranking] | None:
-    size = get_settings().search_ranking_cache_size
-    return GenerationCache(size) if size > 0 else None
-
-
-def clear_caches() -> None:
-    for cache in (count_cache(), ranking_cache()):
-        if cache is not None:
-            cache.clear()
-
-
 def data_generation(session: Session) -> int | None:
     """The current data generation token, as this transaction sees it."""
     return session.execute(
@@ -109,16 +77,3 @@ def generation_key(session: Session) -> Hashable | None:
     if token is None:
         return None
     return (session.get_bind().engine.url.render_as_string(hide_password=True), token)
-
-
-def cached(
-    cache: GenerationCache[Any] | None,
-    *,
-    generation: Hashable | None,
-    query_key: Hashable,
-    compute: Callable[[], V],
-) -> V:
-    """`compute()`, or its cached result for the same database, data generation and query."""
-    if cache is None or generation is None:
-        return compute()
-    return cache.get_or_compute((generation, query_key), compute)

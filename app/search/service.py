@@ -1,57 +1,29 @@
-"""Supplier search: shared filters, facets, sorting and keyset paging on both databases.
+"""Supplier search: filters, facets, sorting and keyset paging over the search index.
 
-Only the text match differs per database (`app.search.text`); everything here is one SQL
-code path. A search runs two statements: one UNION ALL that returns the exact total and every
-requested facet over a materialized set of matching ids (cached until the data changes, see
-`app.search.cache`), then the page, whose plan depends on how many suppliers match.
+One code path for both databases: a search reads the index of this worker (brought up to the
+data first, see `app.search.engine`), which answers the matching set, the exact total, the
+facet counts and the page's supplier ids; the page's records then come from the database.
+`valid_certificate` and `haversine_term` are the same rules in SQL, for scouting.
 """
 
 import hashlib
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Hashable
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Select,
-    String,
-    and_,
-    cast,
-    exists,
-    func,
-    intersect,
-    literal,
-    null,
-    or_,
-    select,
-    tuple_,
-    union_all,
-)
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+import numpy as np
+from pyroaring import BitMap
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col
 
 from app.auth.deps import Caller
-from app.search.cache import (
-    Counts,
-    Ranking,
-    cached,
-    count_cache,
-    generation_key,
-    ranking_cache,
-)
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
+from app.search.engine import engine_for
+from app.search.index import EPOCH, SupplierIndex, TextMatch, micros, to_bitmap, to_numpy
 from app.search.schemas import SearchItem, SearchPage, SearchQuery
-from app.search.text import TextMatcher, matcher_for
-from app.suppliers.models import (
-    Supplier,
-    SupplierCapability,
-    SupplierCertification,
-    SupplierSupplyChain,
-)
+from app.search.text import fuzzy_names, name_needle, parse_query
+from app.suppliers.models import Supplier, SupplierCertification
 from app.suppliers.schemas import VERIFICATION_LEVELS
 from app.suppliers.service import public_records
 
@@ -59,15 +31,6 @@ EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 NO_DISTANCE = 2.0  # sort key of suppliers without coordinates: last (haversines are <= 1)
-# From this many matches on, a search sorted by name or date walks the sort index (see _page).
-WALK_MIN_MATCHES = 1000
-# Rows of a relevance ranking computed (and cached) at once: the first pages of a search.
-RANKING_WINDOW = 200
-# Up to this many capability filters are one semi-join each (PostgreSQL plans that many joins
-# exhaustively, as its join_collapse_limit); more are one INTERSECT (see _holding_all).
-JOINED_CAPABILITIES = 8
-
-
 def valid_certificate(
     *, day: date, verification: str | None = None, standard: str | None = None
 ) -> list[ColumnElement[bool]]:
@@ -125,144 +88,10 @@ def great_circle_km_of(haversine: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, haversine))))
 
 
-class unindexed(FunctionElement):
-    """`+column` on SQLite: the same value, but the planner will not pick an index for it.
-
-    Used when a search walks the sort index: a filter index would make SQLite collect every
-    match and sort them, which is slow exactly when there are many matches.
-    """
-
-    inherit_cache = True
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(unindexed)
-def _compile_plain(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(unindexed, "sqlite")
-def _compile_unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return "+" + compiler.process(element.clauses, **kw)
-
-
-def _filters(
-    query: SearchQuery, *, descendants: dict[str, list[str]], walk: bool = False
-) -> list[ColumnElement[bool]]:
-    """The structured filters, as conditions on `supplier`.
-
-    Two shapes of the same conditions. By default each link filter is an uncorrelated
-    `id IN (...)` set, answered from a covering index: best for collecting every match.
-    With `walk`, link filters are correlated EXISTS probes and no column filter uses an index,
-    so the database walks the sort index and stops after one page: best when matches are many.
-    """
-    s = Supplier
-    column = unindexed if walk else (lambda c: c)
-    # Liveness first and always; `_text_alone` relies on it being the only one without filters.
-    conditions: list[ColumnElement[bool]] = [column(col(s.deleted_at)).is_(None)]
-
-    def linked(link: Any, *where: ColumnElement[bool]) -> ColumnElement[bool]:
-        if walk:
-            return exists().where(col(link.supplier_id) == col(s.id), *where)
-        return col(s.id).in_(select(col(link.supplier_id)).where(*where))
-
-    if query.supply_chains:
-        link = SupplierSupplyChain
-        conditions.append(linked(link, col(link.supply_chain_code).in_(query.supply_chains)))
-    cap = SupplierCapability
-    if walk or len(query.capabilities) <= JOINED_CAPABILITIES:
-        for code in query.capabilities:  # all of them, each with its descendants
-            conditions.append(linked(cap, col(cap.capability_code).in_(descendants[code])))
-    else:
-        conditions.append(col(s.id).in_(_holding_all(query.capabilities, descendants)))
-    for standard in query.certifications:  # all of them, each valid on `valid_on`
-        valid = valid_certificate(
-            day=query.valid_on, verification=query.verification, standard=standard
-        )
-        conditions.append(linked(SupplierCertification, *valid))
-    for values, attribute in (
-        (query.provinces, s.province),
-        (query.size_classes, s.size_class),
-        (query.tiers, s.tier),
-    ):
-        if values:
-            conditions.append(column(col(attribute)).in_(values))
-    if query.min_employees is not None:
-        conditions.append(column(col(s.employees)) >= query.min_employees)
-    if query.max_employees is not None:
-        conditions.append(column(col(s.employees)) <= query.max_employees)
-    if query.verified is not None:
-        conditions.append(column(col(s.verified)).is_(query.verified))
-    if query.updated_since is not None:
-        conditions.append(column(col(s.updated_at)) >= query.updated_since)
-    near = query.near
-    if near is not None and near.radius_km is not None:
-        conditions += _within(near.lat, near.lon, near.radius_km, column)
-    return conditions
-
-
-def _holding_all(codes: tuple[str, ...], descendants: dict[str, list[str]]) -> Any:
-    """Ids of suppliers holding, for every code, the code or one of its descendants: one
-    INTERSECT of the codes' holders. With one semi-join per code, PostgreSQL planned fifty codes
-    as a fifty-way join and ran for seconds; the INTERSECT reads each code's index range once."""
-    cap = SupplierCapability
-    return intersect(
-        *(
-            select(col(cap.supplier_id)).where(col(cap.capability_code).in_(descendants[root]))
-            for root in codes
-        )
-    )
-
-
-def _text_alone(conditions: list[ColumnElement[bool]]) -> bool:
-    """True when the text match is the whole search: `_filters` gave only liveness."""
-    return len(conditions) == 1
-
-
-def _within(
-    lat: float, lon: float, radius_km: float, column: Callable[[Any], Any] = lambda c: c
-) -> list[ColumnElement[bool]]:
-    """Suppliers within `radius_km` of (lat, lon): a bounding box (indexable), then the exact
-    great-circle distance."""
-    s = Supplier
-    dlat = radius_km / KM_PER_DEGREE
-    conditions = [column(col(s.lat)).between(lat - dlat, lat + dlat)]
-    dlon = radius_km / (KM_PER_DEGREE * max(0.01, abs(math.cos(math.radians(lat)))))
-    if dlon < 180:
-        conditions.append(column(col(s.lon)).between(lon - dlon, lon + dlon))
-    conditions.append(haversine_term(lat, lon) <= haversine_bound(radius_km))
-    return conditions
-
-
-def _sort(query: SearchQuery, rank: Any, distance: Any) -> tuple[Any, bool]:
-    """(sort key expression, descending) for the requested order; `id` breaks ties."""
-    # `distance` is the haversine term, which orders suppliers as kilometres would.
-    if query.sort == "relevance":
-        return rank, True
-    if query.sort == "-updated_at":
-        return col(Supplier.updated_at), True
-    if query.sort == "distance":
-        return func.coalesce(distance, NO_DISTANCE), False
-    return func.lower(col(Supplier.name)), False
-
-
-def _after(key: Any, ident: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
-    """Rows strictly after (value, last_id) in the order (key desc|asc, id asc)."""
-    if descending:
-        return or_(key < value, and_(key == value, ident > last_id))
-    return tuple_(key, ident) > tuple_(literal(value, type_=_key_type(value)), literal(last_id))
-
-
-def _key_type(value: Any) -> Any:
-    return Float() if isinstance(value, float) else String() if isinstance(value, str) else None
-
-
-# Bumped when the meaning of cursor sort keys changes (2: distance keys are haversine terms),
+# Bumped when the meaning of cursor sort keys changes (2: distance keys are haversine terms;
+# 3: the search engine: name keys are Python lower case, relevance has its own scale),
 # so a cursor from an older release is a clear 422 instead of a wrong page.
-CURSOR_FORMAT = 2
+CURSOR_FORMAT = 3
 
 
 def _fingerprint(query: SearchQuery) -> str:
@@ -294,225 +123,224 @@ def _cursor_position(query: SearchQuery) -> tuple[Any, int] | None:
         raise cursor_mismatch() from None
 
 
+
+
 def search_suppliers(
     *, session: Session, query: SearchQuery, caller: Caller, descendants: dict[str, list[str]]
 ) -> SearchPage:
-    dialect = session.get_bind().dialect.name
+    """A page of suppliers, the exact total and facet counts, from the search index (brought
+    up to date first); then the page's public records from the database."""
     position = _cursor_position(query)
-    matcher = matcher_for(dialect) if query.q else None
-
-    def count() -> Counts:
-        conditions = _filters(query, descendants=descendants)
-        matching = select(col(Supplier.id)).select_from(Supplier)
-        if matcher is not None and query.q:
-            hits = matcher.match(session=session, q=query.q, ranked=False)
-            if _text_alone(conditions) and not any(f in _COLUMN_FACETS for f in query.facets):
-                base = select(hits.c.id.label("id"))  # the match holds live suppliers only
-                return _counts(session=session, base=base, query=query)
-            matching = matching.join(hits, hits.c.id == Supplier.id)
-        return _counts(session=session, base=matching.where(*conditions), query=query)
-
-    generation = generation_key(session)
-    key = query.counts_key()
-    total, facets = cached(count_cache(), generation=generation, query_key=key, compute=count)
-    page = {
-        "session": session,
-        "query": query,
-        "matcher": matcher,
-        "descendants": descendants,
-        "total": total,
-    }
-    rows: list[Any] = []
-    if total and query.sort == "relevance":
-        rows = _ranked_page(position=position, generation=generation, **page)
-    elif total:
-        walk = total >= WALK_MIN_MATCHES and query.sort in ("name", "-updated_at")
-        rows = _page(position=position, walk=walk, **page)
-
+    with engine_for(session).current(session) as index:
+        matched, text = _matching(index, query=query, descendants=descendants)
+        facets = _facets(index, query=query, matched=matched)
+        rows = _page(index, query=query, matched=matched, text=text, position=position)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        last = rows[-1]
+        supplier_id, key = rows[-1]
         next_cursor = encode_cursor(
-            {"f": _fingerprint(query), "k": _encode_key(last.sort_key), "i": last.id}
+            {"f": _fingerprint(query), "k": _encode_key(key), "i": supplier_id}
         )
-    records = public_records(session=session, ids=[r.id for r in rows], caller=caller)
+    records = public_records(session=session, ids=[r[0] for r in rows], caller=caller)
     items = []
-    for row in rows:
-        item = SearchItem(**records[row.id].__dict__)
+    for supplier_id, _ in rows:
+        if supplier_id not in records:  # deleted since the index was read
+            continue
+        item = SearchItem(**records[supplier_id].__dict__)
         if query.near is not None and item.location is not None:
             here = (item.location.lat, item.location.lon)
             item.distance_km = round(great_circle_km((query.near.lat, query.near.lon), here), 3)
         items.append(item)
-    return SearchPage(items=items, total=total, next_cursor=next_cursor, facets=facets)
+    return SearchPage(items=items, total=len(matched), next_cursor=next_cursor, facets=facets)
 
 
-class PageRow(NamedTuple):
-    id: int
-    sort_key: Any
+def _matching(
+    index: SupplierIndex, *, query: SearchQuery, descendants: dict[str, list[str]]
+) -> tuple[BitMap, TextMatch | None]:
+    """The documents matching every condition of the query, and the text match if any."""
+    text = None
+    if query.q:
+        text = index.text_match(
+            parse_query(query.q), needle=name_needle(query.q), fuzzy=fuzzy_names(query.q)
+        )
+        matched = text.matched
+    else:
+        matched = index.live
+    sets: list[BitMap] = []
+    if query.supply_chains:
+        sets.append(index.union("supply_chain", query.supply_chains))
+    sets += [index.union("capability", descendants[code]) for code in query.capabilities]
+    sets += [
+        index.valid_certificates(
+            standard=standard, day=query.valid_on, verification=query.verification
+        )
+        for standard in query.certifications
+    ]
+    for facet, values in (
+        ("province", query.provinces),
+        ("size_class", query.size_classes),
+        ("tier", query.tiers),
+    ):
+        if values:
+            sets.append(index.union(facet, values))
+    for bitmap in sorted(sets, key=len):  # smallest first: every later step is cheaper
+        matched = matched & bitmap
+    if query.verified is True:
+        matched = matched & index.verified
+    elif query.verified is False:
+        matched = matched - index.verified
+    return _numeric(index, query=query, matched=matched), text
 
 
-def _ranked_page(
-    *, position: tuple[Any, int] | None, generation: Hashable | None, **page: Any
-) -> list[Any]:
-    """A relevance page, cut from the cached head of the ranking when it lies within it.
+def _numeric(index: SupplierIndex, *, query: SearchQuery, matched: BitMap) -> BitMap:
+    """Range filters (employees, update instant, distance), vectorised over the matches.
+    Unknown values (NaN) never pass a bound."""
+    near = query.near
+    radius = near is not None and near.radius_km is not None
+    ranges = (query.min_employees, query.max_employees, query.updated_since)
+    if not radius and all(bound is None for bound in ranges):
+        return matched
+    docs = to_numpy(matched)
+    keep = np.ones(len(docs), dtype=bool)
+    if query.min_employees is not None:
+        keep &= index.employees.data[docs] >= query.min_employees
+    if query.max_employees is not None:
+        keep &= index.employees.data[docs] <= query.max_employees
+    if query.updated_since is not None:
+        keep &= index.updated.data[docs] >= micros(query.updated_since)
+    if near is not None and near.radius_km is not None:
+        dlat = near.radius_km / KM_PER_DEGREE
+        keep &= np.abs(index.lat.data[docs] - near.lat) <= dlat  # cheap box first
+        inside = np.flatnonzero(keep)
+        close = _haversine(index, near.lat, near.lon, docs[inside])
+        keep[inside] = close <= haversine_bound(near.radius_km)
+    return to_bitmap(docs[keep])
 
-    Ranking scores every match before the best are known, so the first RANKING_WINDOW rows
-    are computed at once and cached per data generation; later pages run `_page` as usual.
-    """
-    query: SearchQuery = page["query"]
 
-    def head() -> Ranking:
-        rows = _page(position=None, walk=False, size=RANKING_WINDOW, **page)
-        ranking = [(row.id, row.sort_key) for row in rows[:RANKING_WINDOW]]
-        return ranking, len(rows) <= RANKING_WINDOW
+def _haversine(index: SupplierIndex, lat: float, lon: float, docs: np.ndarray) -> np.ndarray:
+    """The haversine of each document's central angle from (lat, lon) (it grows with the
+    great-circle distance); NaN without a location."""
+    half = math.pi / 360
+    lats = index.lat.data[docs]
+    lons = index.lon.data[docs]
+    return np.sin((lats - lat) * half) ** 2 + math.cos(math.radians(lat)) * np.cos(
+        lats * (2 * half)
+    ) * np.sin((lons - lon) * half) ** 2
 
-    ranking, complete = cached(
-        ranking_cache(), generation=generation, query_key=query.ranking_key(), compute=head
-    )
-    start = 0
-    if position is not None:  # first row after (rank, id) in the order rank desc, id asc
-        rank, last_id = position
-        start = bisect_right(ranking, (-rank, last_id), key=lambda row: (-row[1], row[0]))
-    rows = ranking[start : start + query.limit + 1]
-    if len(rows) > query.limit or complete:
-        return [PageRow(*row) for row in rows]
-    return _page(position=position, walk=False, **page)
+
+def _facets(
+    index: SupplierIndex, *, query: SearchQuery, matched: BitMap
+) -> dict[str, dict[str, int]]:
+    """For each requested facet, how many matches have each value: most frequent first, then
+    alphabetical, ready for a facet sidebar."""
+    facets: dict[str, dict[str, int]] = {}
+    for facet in query.facets:
+        if facet == "certification":
+            bitmaps = {
+                standard: index.valid_certificates(
+                    standard=standard, day=query.valid_on, verification=query.verification
+                )
+                for standard in index.certificates
+            }
+        else:
+            bitmaps = index.values[facet]
+        counts = {}
+        if matched:
+            for value, bitmap in bitmaps.items():
+                count = matched.intersection_cardinality(bitmap)
+                if count:
+                    counts[value] = count
+        facets[facet] = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return facets
 
 
 def _page(
+    index: SupplierIndex,
     *,
-    session: Session,
     query: SearchQuery,
-    matcher: TextMatcher | None,
-    descendants: dict[str, list[str]],
+    matched: BitMap,
+    text: TextMatch | None,
     position: tuple[Any, int] | None,
-    walk: bool,
-    total: int,
-    size: int | None = None,
-) -> list[Any]:
-    """One page of `size` (default: the query's limit) (id, sort_key) rows, plus one more row
-    if there is a next page.
+) -> list[tuple[int, Any]]:
+    """(supplier id, sort key) of the page, plus one more row if there is a next page.
 
-    `walk` (many matches, an indexed sort): walk the sort index and probe each supplier until
-    the page is full. Otherwise collect the matches first, then sort them: with few matches,
-    walking the index could visit most suppliers before filling a page.
+    Every order is (key, supplier id) with a numeric key where smaller comes first: the name
+    rank, minus the update instant, the haversine, minus the relevance score.
     """
-    size = query.limit if size is None else size
-    conditions = _filters(query, descendants=descendants, walk=walk)
-    page: Select = select(col(Supplier.id)).select_from(Supplier)
-    rank: Any = literal(0.0)
-    if matcher is not None and query.q:
-        ranked = query.sort == "relevance"
-        alone = ranked and _text_alone(conditions)
-        match = matcher.match(session=session, q=query.q, ranked=ranked, alone=alone)
-        if alone:  # rank order straight from the match, which holds live suppliers only
-            page = select(match.c.id, match.c.rank.label("sort_key"))
-            if position is not None:
-                page = page.where(_after(match.c.rank, match.c.id, True, *position))
-            page = page.order_by(match.c.rank.desc(), match.c.id.asc()).limit(size + 1)
-            return list(session.execute(page))
-        page = page.join(match, match.c.id == Supplier.id)
-        rank = match.c.rank if ranked else rank
-    distance: Any = cast(null(), Float)
-    if query.near is not None:
-        distance = haversine_term(query.near.lat, query.near.lon)
-    key, descending = _sort(query, rank, distance)
-    page = page.add_columns(key.label("sort_key"))
-
-    if not walk and (query.supply_chains or query.capabilities or query.certifications):
-        # Filter first, then sort: otherwise PostgreSQL may walk a sort index hoping to meet
-        # matches early, which is slow whenever matches are few or cluster away from the start.
-        filtered = (
-            select(col(Supplier.id)).where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
-        )
-        page = page.join(filtered, filtered.c.id == Supplier.id)
+    if not matched:
+        return []
+    docs = to_numpy(matched)
+    sids = index.supplier.data[docs]
+    if query.sort == "name":
+        primary = index.name_rank.data[docs]
+    elif query.sort == "-updated_at":
+        primary = -index.updated.data[docs]
+    elif query.sort == "distance" and query.near is not None:
+        primary = _haversine(index, query.near.lat, query.near.lon, docs)
+        primary = np.where(np.isnan(primary), NO_DISTANCE, primary)
     else:
-        page = page.where(*conditions)
+        assert text is not None
+        primary = -text.scores(docs, index.size)
     if position is not None:
-        page = page.where(_after(key, col(Supplier.id), descending, *position))
-    order = key.desc() if descending else key.asc()
-    page = page.order_by(order, col(Supplier.id).asc()).limit(size + 1)
-    near = query.near
-    if query.sort == "distance" and near is not None and total >= WALK_MIN_MATCHES:
-        # Nearest first: try a small circle around the page's start, where the page is
-        # expected to fit, and widen it until the page is full. A full page from a circle is
-        # exactly the page of the whole search, and the bounding box of a small circle lets
-        # the (lat, lon) index skip the distant suppliers.
-        full = near.radius_km or HALF_CIRCUMFERENCE_KM
-        start = great_circle_km_of(position[0]) if position is not None else 0.0
-        step = full * math.sqrt(min(1.0, 4 * (size + 1) / total))
-        while start + step < full:
-            rows = list(session.execute(page.where(*_within(near.lat, near.lon, start + step))))
-            if len(rows) > size:
-                return rows
-            step *= 2
-    return list(session.execute(page))
+        after = _after(index, query=query, primary=primary, sids=sids, position=position)
+        docs, sids, primary = docs[after], sids[after], primary[after]
+    chosen = _first(primary, sids, query.limit + 1)
+    rows = []
+    for i in chosen.tolist():
+        doc, supplier_id, key = int(docs[i]), int(sids[i]), primary[i]
+        rows.append((supplier_id, _sort_key(index, query=query, doc=doc, key=key)))
+    return rows
 
 
-# facet -> (link table's supplier_id, link table's code) for facets stored as link rows
-_LINK_FACETS = {
-    "supply_chain": (SupplierSupplyChain.supplier_id, SupplierSupplyChain.supply_chain_code),
-    "capability": (SupplierCapability.supplier_id, SupplierCapability.capability_code),
-}
+def _sort_key(index: SupplierIndex, *, query: SearchQuery, doc: int, key: Any) -> Any:
+    """The cursor's key of a row: what a client could check it against."""
+    if query.sort == "name":
+        return index.lower_names[doc]
+    if query.sort == "-updated_at":
+        return EPOCH + timedelta(microseconds=-int(key))
+    if query.sort == "relevance":
+        return -float(key)
+    return float(key)
 
 
-_COLUMN_FACETS = {
-    "province": Supplier.province,
-    "size_class": Supplier.size_class,
-    "tier": Supplier.tier,
-}
+def _after(
+    index: SupplierIndex,
+    *,
+    query: SearchQuery,
+    primary: np.ndarray,
+    sids: np.ndarray,
+    position: tuple[Any, int],
+) -> np.ndarray:
+    """Mask of the rows strictly after the cursor's (key, supplier id) in the page order."""
+    value, last_id = position
+    if query.sort == "name":
+        # The first name after the cursor's, in the current order: its rank is the bound.
+        names = index.names
+        i = bisect_right(names, (value, last_id))
+        if i == len(names):
+            return np.zeros(len(primary), dtype=bool)
+        return primary >= index.name_rank.data[index.doc_of[names[i][1]]]
+    if query.sort == "-updated_at":
+        bound = -micros(value)
+    elif query.sort == "relevance":
+        bound = -value
+    else:
+        bound = value
+    return (primary > bound) | ((primary == bound) & (sids > last_id))
 
 
-def _counts(*, session: Session, base: Select, query: SearchQuery) -> Counts:
-    """Exact total and facet counts over the matching set, in one statement."""
-    if not query.facets:
-        return session.execute(select(func.count()).select_from(base.subquery())).scalar_one(), {}
-    column_facets = [f for f in query.facets if f in _COLUMN_FACETS]
-    # The set carries the supplier's own facet columns, so they group without another join.
-    matched = (
-        base.add_columns(*(col(_COLUMN_FACETS[f]).label(f) for f in column_facets))
-        .cte("matched")
-        .prefix_with("MATERIALIZED")
-    )
-    ids = matched.c.id
-    label = literal
-    branches: list[Select] = [
-        select(label("_total"), literal(None, type_=String()), func.count()).select_from(matched)
-    ]
-    for facet in query.facets:
-        if facet in _LINK_FACETS:
-            owner, code = _LINK_FACETS[facet]
-            branches.append(
-                select(label(facet), col(code), func.count())
-                .select_from(matched)
-                .join(owner.class_, col(owner) == ids)
-                .group_by(col(code))
-            )
-        elif facet == "certification":
-            cert = SupplierCertification
-            branches.append(
-                select(label(facet), col(cert.standard_code), func.count(func.distinct(ids)))
-                .select_from(matched)
-                .join(cert, col(cert.supplier_id) == ids)
-                .where(*valid_certificate(day=query.valid_on, verification=query.verification))
-                .group_by(col(cert.standard_code))
-            )
-        else:
-            value = matched.c[facet]
-            branches.append(
-                select(label(facet), value, func.count()).where(value.is_not(None)).group_by(value)
-            )
-    facets: dict[str, dict[str, int]] = {facet: {} for facet in query.facets}
-    total = 0
-    for facet, value, count in session.execute(union_all(*branches)):
-        if facet == "_total":
-            total = count
-        else:
-            facets[facet][value] = count
-    # Most frequent values first, then alphabetical: ready for a facet sidebar.
-    ordered = {
-        facet: dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-        for facet, counts in facets.items()
-    }
-    return total, ordered
+def _first(primary: np.ndarray, sids: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k smallest (primary, sid) pairs, in order, in linear time plus k log k."""
+    n = len(primary)
+    if n > k:
+        kth = np.partition(primary, k - 1)[k - 1]
+        below = np.flatnonzero(primary < kth)
+        ties = np.flatnonzero(primary == kth)
+        need = k - len(below)
+        if len(ties) > need:
+            ties = ties[np.argpartition(sids[ties], need - 1)[:need]]
+        chosen = np.concatenate([below, ties])
+    else:
+        chosen = np.arange(n)
+    return chosen[np.lexsort((sids[chosen], primary[chosen]))]

@@ -148,16 +148,19 @@ class Dataset:
         return {by_id[i] for i in ids}
 
 
-@pytest.fixture(params=["collect", "walk"])
+@pytest.fixture(params=["incremental", "rebuilt"])
 def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with both page plans: collect-then-sort and walk-the-sort-index."""
-    threshold = 0 if request.param == "walk" else 10**9
-    monkeypatch.setattr("app.search.service.WALK_MIN_MATCHES", threshold)
+    """Run a test on an index that followed the writes from the change feed, and on one
+    rebuilt from the database (the dataset fixture searches once before writing)."""
+    threshold = 10**9 if request.param == "incremental" else 0
+    monkeypatch.setattr("app.search.engine.REBUILD_MIN", threshold)
+    monkeypatch.setattr("app.search.engine.REBUILD_SHARE", 0 if threshold == 0 else 1.0)
     return request.param
 
 
 @pytest.fixture
 def dataset(client, admin) -> Dataset:
+    assert client.get(API).status_code == 200  # the index exists before the writes
     ids, records = {}, {}
     for body in DATASET:
         response = client.post(API, json=body, headers=admin)

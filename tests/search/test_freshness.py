@@ -1,4 +1,5 @@
-"""Cached counts and ranking heads: fresh after every write, never poisoned by a rollback."""
+"""The search index follows every write: from the change feed, or rebuilt when the feed
+cannot explain a change (a write without an event, a rolled-back transaction)."""
 
 from datetime import date
 
@@ -10,8 +11,9 @@ from sqlmodel import Session
 from app.auth.caller import SYSTEM
 from app.auth.deps import Caller
 from app.db import alembic_config, build_engine
-from app.search import service
-from app.search.cache import count_cache, data_generation, ranking_cache
+from app.search import engine as search_engine
+from app.search.cache import data_generation
+from app.search.engine import engine_for
 from app.search.schemas import SearchQuery
 from app.search.service import search_suppliers
 from app.suppliers.schemas import SupplierCreate
@@ -56,14 +58,10 @@ def test_reading_does_not_change_the_generation(client, session, supplier_id):
     assert data_generation(session) == before
 
 
-def test_counts_are_reused_until_the_data_changes(client, admin, supplier_id):
-    cache = count_cache()
-    assert cache is not None
+def test_counts_follow_every_write_without_a_rebuild(client, session, admin, supplier_id):
     first = client.get(API, params=FACETS).json()
-    hits = cache.hits
-    again = client.get(API, params={**FACETS, "limit": 1}).json()
-    assert cache.hits == hits + 1
-    assert (again["total"], again["facets"]) == (first["total"], first["facets"])
+    engine = engine_for(session)
+    builds = engine.builds
 
     body = supplier_payload(2, supply_chains=["space"], address={"province": "BG"})
     assert client.post(API, json=body, headers=admin).status_code == 201
@@ -74,6 +72,36 @@ def test_counts_are_reused_until_the_data_changes(client, admin, supplier_id):
 
     assert client.delete(f"{API}/{supplier_id}", headers=admin).status_code == 204
     assert client.get(API, params=FACETS).json()["total"] == first["total"]
+    assert engine.builds == builds  # followed from the change feed
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE supplier SET deleted_at = CURRENT_TIMESTAMP WHERE id = :id",
+        "DELETE FROM supplier_supply_chain WHERE supplier_id = :id",
+        "UPDATE supplier SET province = 'BG' WHERE id = :id",
+    ],
+)
+def test_a_write_without_an_event_rebuilds_the_index(client, session, supplier_id, statement):
+    params = {"supply_chain": "space", "province": "VA"}
+    assert [i["id"] for i in client.get(API, params=params).json()["items"]] == [supplier_id]
+    builds = engine_for(session).builds
+    session.execute(text(statement), {"id": supplier_id})
+    assert client.get(API, params=params).json()["items"] == []
+    assert engine_for(session).builds == builds + 1
+
+
+def test_many_changes_at_once_rebuild_and_agree(client, session, admin, monkeypatch):
+    client.get(API)
+    for n in range(1, 5):
+        body = supplier_payload(n, supply_chains=["space"], capabilities=["machining.turning"])
+        assert client.post(API, json=body, headers=admin).status_code == 201
+    followed = client.get(API, params=FACETS).json()
+    monkeypatch.setattr(search_engine, "REBUILD_MIN", 0)
+    monkeypatch.setattr(search_engine, "REBUILD_SHARE", 0)
+    search_engine.forget_all()
+    assert client.get(API, params=FACETS).json() == followed
 
 
 def _provinces(session: Session) -> dict[str, int]:
@@ -82,9 +110,9 @@ def _provinces(session: Session) -> dict[str, int]:
     return page.facets["province"]
 
 
-def test_a_rolled_back_write_never_poisons_the_cache(fresh_db_url):
-    # Two transactions doing the same statements: a counter would give the second one the
-    # rolled-back first one's number, and so its cached counts. Random tokens are never reused.
+def test_a_rolled_back_write_never_poisons_the_index(fresh_db_url):
+    # Two transactions doing the same statements: SQLite hands the rolled-back event's number
+    # out again, so the index checks that the event it saw last is still there as it was.
     command.upgrade(alembic_config(fresh_db_url), "head")
     engine = build_engine(fresh_db_url)
     try:
@@ -97,7 +125,7 @@ def test_a_rolled_back_write_never_poisons_the_cache(fresh_db_url):
                 data=SupplierCreate(**supplier_payload(1, address={"province": "BG"})),
             )
             db.flush()
-            assert _provinces(db) == {"BG": 1}  # counted, and cached, in the doomed transaction
+            assert _provinces(db) == {"BG": 1}  # indexed from the doomed transaction
             db.rollback()
         with Session(engine) as db:
             create_supplier(
@@ -135,21 +163,14 @@ def _all_pages(client, q: str, limit: int) -> list[int]:
             return ids
 
 
-@pytest.mark.parametrize("window", [4, 20])  # pages beyond the head, and a head holding all
-def test_pages_cut_from_the_ranking_head_equal_computed_pages(client, ranked, monkeypatch, window):
-    cache = ranking_cache()
-    assert cache is not None
-    monkeypatch.setattr(service, "RANKING_WINDOW", window)
-    hits = cache.hits
-    cached = _all_pages(client, "anodizzazione", limit=3)
-    assert cache.hits == hits + 2  # pages 2 and 3 start from the cached head
-    monkeypatch.setattr(service, "ranking_cache", lambda: None)
-    computed = _all_pages(client, "anodizzazione", limit=3)
-    assert cached == computed
-    assert sorted(cached) == sorted(ranked)  # every match exactly once
+def test_relevance_pages_visit_every_match_once(client, ranked):
+    assert sorted(_all_pages(client, "anodizzazione", limit=3)) == sorted(ranked)
+    assert _all_pages(client, "anodizzazione", limit=3) == _all_pages(
+        client, "anodizzazione", limit=20
+    )
 
 
-def test_ranking_head_is_recomputed_after_a_write(client, admin, ranked):
+def test_ranking_follows_a_write(client, admin, ranked):
     first = _all_pages(client, "anodizzazione", limit=20)
     body = supplier_payload(99, name="Anodizzazione")  # an exact name ranks first
     created = client.post(API, json=body, headers=admin).json()["id"]

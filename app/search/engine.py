@@ -1,0 +1,271 @@
+"""One search index per database and worker, kept current from the change feed.
+
+The database stays the single source of truth. A worker builds its index from the database
+(at start-up, see `warm_up`, or on the first search), then, before every search, asks the
+database in one indexed statement how far the data has moved: the change feed's last event
+(events are numbered in commit order, see `app.changes.models`) and the data generation token
+(changed by triggers on every supplier write). Suppliers with events after the index's
+position are read again and re-indexed before the search runs, so a search that starts after
+a write has answered sees it, whichever worker serves it. Anything the feed cannot explain (a
+token changed without an event, the event the index saw last gone after a rollback, many
+changes at once, too many dead documents) rebuilds the index from scratch.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col
+
+from app.catalogue.models import Capability
+from app.changes.models import ChangeEvent
+from app.db import deadline_lifted
+from app.search.index import Certificate, Labels, Record, SupplierIndex
+from app.search.models import DataGeneration
+from app.suppliers.models import (
+    Supplier,
+    SupplierCapability,
+    SupplierCertification,
+    SupplierSupplyChain,
+)
+
+log = logging.getLogger(__name__)
+
+# Read in chunks of this many suppliers (ids), so a build never holds every row at once.
+CHUNK = 20_000
+# More changed suppliers than this share of the index (or this many) since the last search:
+# rebuild instead of re-indexing them one by one.
+REBUILD_SHARE = 0.2
+REBUILD_MIN = 5_000
+# Rebuild when this share of document numbers belongs to dead documents.
+MAX_GARBAGE = 0.5
+
+Position = tuple[int, int, int, Any] | None  # the last applied event: seq, supplier, version, at
+
+
+@dataclass
+class State:
+    token: int | None
+    top: int | None
+    event: tuple[int, int, Any] | None  # (supplier, version, at) of the index's last event
+
+
+class SearchEngine:
+    """The index of one database in this worker, and where in the change feed it stands."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.index: SupplierIndex | None = None
+        self.position: Position = None
+        self.token: int | None = None
+        self.builds = 0
+        self.build_seconds = 0.0
+        self.applied = 0
+
+    @contextmanager
+    def current(self, session: Session) -> Iterator[SupplierIndex]:
+        """The index, brought up to the data `session` sees; held exclusively while in use."""
+        with self.lock:
+            yield self._catch_up(session)
+
+    @property
+    def ready(self) -> bool:
+        return self.index is not None
+
+    def _catch_up(self, session: Session) -> SupplierIndex:
+        state = _state(session, self.position)
+        if self.index is None or not self._continues(state):
+            return self._rebuild(session, state)
+        if state.top == (self.position[0] if self.position else None):
+            if state.token != self.token:  # a write without an event: nothing to follow
+                return self._rebuild(session, state)
+            return self.index
+        after = self.position[0] if self.position else 0
+        events = session.execute(
+            select(col(ChangeEvent.seq), col(ChangeEvent.supplier_id))
+            .where(col(ChangeEvent.seq) > after, col(ChangeEvent.seq) <= state.top)
+            .order_by(col(ChangeEvent.seq))
+        ).all()
+        changed = list(dict.fromkeys(supplier_id for _, supplier_id in events))
+        limit = max(REBUILD_MIN, REBUILD_SHARE * len(self.index.live))
+        if len(changed) > limit:
+            return self._rebuild(session, state)
+        index = self.index
+        found = {r.id: r for r in load_records(session.connection(), ids=changed)}
+        for supplier_id in changed:
+            if supplier_id in found:
+                index.put(found[supplier_id])
+            else:
+                index.remove(supplier_id)
+        self.applied += len(changed)
+        self._advance(session, state)
+        if index.garbage > MAX_GARBAGE and index.size > 2 * REBUILD_MIN:
+            return self._rebuild(session, _state(session, self.position))
+        return index
+
+    def _continues(self, state: State) -> bool:
+        """Whether the event the index saw last is still there as it was (a rolled-back
+        transaction takes its events with it; SQLite may then hand their numbers out again)."""
+        if self.position is None:
+            return True
+        return state.event == self.position[1:] and (state.top or 0) >= self.position[0]
+
+    def _rebuild(self, session: Session, state: State) -> SupplierIndex:
+        started = time.perf_counter()
+        connection = session.connection()
+        with deadline_lifted(connection):  # once started, a build is worth finishing
+            index = SupplierIndex(Labels.of(capability_labels(connection)))
+            index.load(load_records(connection))
+        self.index = index
+        self._advance(session, state)
+        self.builds += 1
+        self.build_seconds = time.perf_counter() - started
+        log.info(
+            "search index built",
+            extra={"suppliers": len(index.live), "seconds": round(self.build_seconds, 3)},
+        )
+        return index
+
+    def _advance(self, session: Session, state: State) -> None:
+        self.token = state.token
+        if state.top is None:
+            self.position = None
+            return
+        event = _state(session, (state.top, 0, 0, None)).event
+        self.position = (state.top, *event) if event else None
+
+
+def _state(session: Session, position: Position) -> State:
+    """Token, last event number and the fingerprint of event `position`: one statement."""
+    event = ChangeEvent
+    seq = position[0] if position else -1
+    at = select(col(event.supplier_id), col(event.version), col(event.occurred_at)).where(
+        col(event.seq) == seq
+    )
+    row = session.execute(
+        select(
+            select(col(DataGeneration.token)).where(col(DataGeneration.id) == 1).scalar_subquery(),
+            select(func.max(col(event.seq))).scalar_subquery(),
+            at.with_only_columns(col(event.supplier_id)).scalar_subquery(),
+            at.with_only_columns(col(event.version)).scalar_subquery(),
+            at.with_only_columns(col(event.occurred_at)).scalar_subquery(),
+        )
+    ).one()
+    token, top, supplier_id, version, occurred_at = row
+    fingerprint = (supplier_id, version, occurred_at) if supplier_id is not None else None
+    return State(token=token, top=top, event=fingerprint)
+
+
+def capability_labels(connection: Connection) -> dict[str, tuple[str, str]]:
+    """code -> (English label, Italian label) for the whole taxonomy."""
+    rows = connection.execute(select(Capability.code, Capability.name_en, Capability.name_it))
+    return {code: (en, it) for code, en, it in rows}
+
+
+def load_records(connection: Connection, ids: Sequence[int] | None = None) -> Iterator[Record]:
+    """Live suppliers with their links, by ascending id: all of them, or those of `ids`."""
+    s = Supplier
+    columns = (
+        col(s.id),
+        col(s.name),
+        col(s.legal_name),
+        col(s.description),
+        col(s.programs),
+        col(s.province),
+        col(s.size_class),
+        col(s.tier),
+        col(s.employees),
+        col(s.verified),
+        col(s.lat),
+        col(s.lon),
+        col(s.updated_at),
+    )
+    if ids is not None:
+        wanted = sorted(set(ids))
+        chunks = [wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
+    else:
+        low, high = connection.execute(select(func.min(col(s.id)), func.max(col(s.id)))).one()
+        if low is None:
+            return
+        chunks = [(start, start + CHUNK - 1) for start in range(low, high + 1, CHUNK)]
+    for chunk in chunks:
+
+        def within(column: Any, chunk: Sequence[int] = chunk) -> Any:
+            return column.in_(chunk) if ids is not None else column.between(chunk[0], chunk[1])
+
+        records = {
+            row.id: Record(**row._mapping)
+            for row in connection.execute(
+                select(*columns).where(within(col(s.id)), col(s.deleted_at).is_(None))
+            )
+        }
+        if not records:
+            continue
+        chains: dict[int, list[str]] = {}
+        link = SupplierSupplyChain
+        for supplier_id, code in connection.execute(
+            select(col(link.supplier_id), col(link.supply_chain_code)).where(
+                within(col(link.supplier_id))
+            )
+        ):
+            chains.setdefault(supplier_id, []).append(code)
+        capabilities: dict[int, list[str]] = {}
+        cap = SupplierCapability
+        for supplier_id, code in connection.execute(
+            select(col(cap.supplier_id), col(cap.capability_code)).where(
+                within(col(cap.supplier_id))
+            )
+        ):
+            capabilities.setdefault(supplier_id, []).append(code)
+        certificates: dict[int, list[Certificate]] = {}
+        cert = SupplierCertification
+        for row in connection.execute(
+            select(
+                col(cert.supplier_id),
+                col(cert.standard_code),
+                col(cert.status),
+                col(cert.issued_on),
+                col(cert.expires_on),
+                col(cert.verification),
+            ).where(within(col(cert.supplier_id)))
+        ):
+            certificates.setdefault(row[0], []).append(Certificate(*row[1:]))
+        for supplier_id in sorted(records):
+            record = records[supplier_id]
+            record.supply_chains = chains.get(supplier_id, ())
+            record.capabilities = capabilities.get(supplier_id, ())
+            record.certificates = certificates.get(supplier_id, ())
+            yield record
+
+
+_engines: dict[str, SearchEngine] = {}
+_registry_lock = threading.Lock()
+
+
+def engine_for(session: Session) -> SearchEngine:
+    """This worker's search engine for the database `session` is bound to."""
+    key = session.get_bind().engine.url.render_as_string(hide_password=False)
+    with _registry_lock:
+        if key not in _engines:
+            _engines[key] = SearchEngine()
+        return _engines[key]
+
+
+def warm_up(session: Session) -> SearchEngine:
+    """Build (or bring up to date) the index of `session`'s database now."""
+    engine = engine_for(session)
+    with engine.current(session):
+        pass
+    return engine
+
+
+def forget_all() -> None:
+    """Drop every index of this worker (tests; the next search rebuilds)."""
+    with _registry_lock:
+        _engines.clear()

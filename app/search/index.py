@@ -1,0 +1,527 @@
+"""The in-memory supplier index every search answers from: bitmaps, columns and postings.
+
+Each version of a live supplier is one *document* with a number of its own. A write never
+edits a document: the supplier's old document leaves the `live` set and a new one is added
+(as Lucene does), so postings, value bitmaps and certificate rows are only ever appended
+to, and everything a query computes is intersected with `live`. The numbers of dead
+documents are reclaimed by rebuilding (`garbage` tells when it is worth it).
+
+- Structured filters: one roaring bitmap of documents per value (supply chain, capability,
+  province, size class, tier, verified); capability filters union a code's subtree.
+- Numbers (employees, location, update instant) and the name order: numpy columns by
+  document. Certificates: numpy columns per standard, so "valid on a day at a trust level"
+  is a vectorised test.
+- Text: per field (name, capability labels and programs, description) a posting bitmap per
+  folded word, a sorted vocabulary for prefix lookups, adjacent-word pairs for phrases, and
+  name trigrams for typos (see `app.search.text` for the query syntax).
+"""
+
+import array
+import bisect
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
+from rapidfuzz import fuzz
+
+from app.search.text import (
+    EXACT_NAME_BONUS,
+    PREFIX_MIN_LENGTH,
+    ParsedQuery,
+    Term,
+    forms,
+    words_of,
+)
+from app.suppliers.schemas import VERIFICATION_LEVELS
+
+FIELDS = ("name", "labels", "description")
+# Weight of a query word by the best field it matches in (a phrase counts as `labels`).
+FIELD_WEIGHTS = {"name": 4.0, "labels": 2.0, "description": 1.0}
+PHRASE_WEIGHT = 2.0
+# A company name within a typo of the query scores like this many name words, times the
+# similarity (0.8 to 1); an exact name gets EXACT_NAME_BONUS on top.
+NAME_HIT_WEIGHT = 4.0
+# Gap between the name ranks of neighbours after a renumbering: room for about 36 inserts at
+# one spot before the next renumbering.
+RANK_GAP = 1 << 36
+LEVEL = {name: i for i, name in enumerate(VERIFICATION_LEVELS)}
+NO_DAY = (-1 << 40, 1 << 40)  # ordinals standing for an unknown issue / expiry date
+FUZZY_CANDIDATES = 200
+FUZZY_MIN_SCORE = 80.0
+RARE_GRAMS = 7
+
+
+@dataclass
+class Certificate:
+    standard: str
+    status: str
+    issued_on: date | None
+    expires_on: date | None
+    verification: str
+
+
+@dataclass
+class Record:
+    """What the index needs of one live supplier, as read from the database."""
+
+    id: int
+    name: str
+    legal_name: str | None
+    description: str
+    programs: Sequence[str]
+    province: str | None
+    size_class: str | None
+    tier: str | None
+    employees: int | None
+    verified: bool
+    lat: float | None
+    lon: float | None
+    updated_at: datetime
+    supply_chains: Sequence[str] = ()
+    capabilities: Sequence[str] = ()
+    certificates: Sequence[Certificate] = ()
+
+
+def to_bitmap(values: np.ndarray | Sequence[int]) -> BitMap:
+    """A bitmap of document numbers (numpy arrays go through the buffer protocol: fast)."""
+    if isinstance(values, np.ndarray):
+        return BitMap(array.array("I", values.astype(np.uint32, copy=False).tobytes()))
+    return BitMap(values)
+
+
+def to_numpy(bitmap: BitMap) -> np.ndarray:
+    """The document numbers of a bitmap, ascending, as int64."""
+    return np.frombuffer(bitmap.to_array(), dtype=np.uint32).astype(np.int64)
+
+
+class _Column:
+    """A growable numpy column indexed by document number."""
+
+    def __init__(self, dtype: Any, fill: Any) -> None:
+        self.fill = fill
+        self.data = np.full(1024, fill, dtype=dtype)
+
+    def set(self, doc: int, value: Any) -> None:
+        if doc >= len(self.data):
+            grown = np.full(max(doc + 1, 2 * len(self.data)), self.fill, dtype=self.data.dtype)
+            grown[: len(self.data)] = self.data
+            self.data = grown
+        self.data[doc] = value
+
+
+class _Rows:
+    """Growable certificate columns of one standard: document, issued and expiry ordinals,
+    trust level, active."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.doc = np.zeros(64, dtype=np.int64)
+        self.issued = np.zeros(64, dtype=np.int64)
+        self.expires = np.zeros(64, dtype=np.int64)
+        self.level = np.zeros(64, dtype=np.int8)
+        self.active = np.zeros(64, dtype=bool)
+
+    def append(self, doc: int, cert: Certificate) -> None:
+        if self.size == len(self.doc):
+            for name in ("doc", "issued", "expires", "level", "active"):
+                old = getattr(self, name)
+                grown = np.zeros(2 * len(old), dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        i = self.size
+        self.doc[i] = doc
+        self.issued[i] = cert.issued_on.toordinal() if cert.issued_on else NO_DAY[0]
+        self.expires[i] = cert.expires_on.toordinal() if cert.expires_on else NO_DAY[1]
+        self.level[i] = LEVEL.get(cert.verification, 0)
+        self.active[i] = cert.status == "active"
+        self.size += 1
+
+    def valid(self, *, day: date, level: int, live: np.ndarray) -> np.ndarray:
+        """Documents (live, ascending, distinct) holding a certificate that counts on `day`."""
+        n = self.size
+        doc = self.doc[:n]
+        ordinal = day.toordinal()
+        mask = (
+            self.active[:n]
+            & (self.issued[:n] <= ordinal)
+            & (self.expires[:n] >= ordinal)
+            & (self.level[:n] >= level)
+        )
+        docs = doc[mask]
+        return np.unique(docs[live[docs]])
+
+
+@dataclass
+class Labels:
+    """The catalogue words a capability code brings into the `labels` field: the English and
+    Italian labels of the code and of its ancestors."""
+
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, labels: dict[str, tuple[str, str]]) -> "Labels":
+        words: dict[str, tuple[str, ...]] = {}
+        for code in labels:
+            parts = code.split(".")
+            chain = [".".join(parts[: i + 1]) for i in range(len(parts))]
+            words[code] = tuple(
+                w for a in chain if a in labels for label in labels[a] for w in words_of(label)
+            )
+        return cls(words)
+
+
+class SupplierIndex:
+    """All live suppliers, queryable by document sets (see the module docstring)."""
+
+    def __init__(self, labels: Labels) -> None:
+        self.labels = labels
+        self.size = 0  # documents numbered so far (live and dead)
+        self.live = BitMap()
+        self.doc_of: dict[int, int] = {}  # supplier id -> its live document
+        self.supplier = _Column(np.int64, -1)  # document -> supplier id
+        self.values: dict[str, dict[str, BitMap]] = {
+            facet: {} for facet in ("supply_chain", "capability", "province", "size_class", "tier")
+        }
+        self.verified = BitMap()
+        self.employees = _Column(np.float64, np.nan)
+        self.lat = _Column(np.float64, np.nan)
+        self.lon = _Column(np.float64, np.nan)
+        self.updated = _Column(np.int64, 0)  # microseconds since the epoch
+        self.name_rank = _Column(np.int64, 0)
+        self.names: list[tuple[str, int]] = []  # (lower name, supplier id), sorted
+        self.lower_names: list[str] = []  # document -> lower-case name
+        self.certificates: dict[str, _Rows] = {}
+        self.postings: dict[str, dict[str, BitMap]] = {f: {} for f in FIELDS}
+        self.vocabulary: list[str] = []  # every indexed word, sorted, for prefix lookups
+        self.pairs: dict[str, BitMap] = {}  # "word next" -> documents, for phrases
+        self.trigrams: dict[str, BitMap] = {}  # of folded names
+        self._live_mask: np.ndarray | None = None
+        self._valid: dict[tuple[str, date, int], BitMap] = {}
+
+    # ------------------------------------------------------------------ writing
+
+    @property
+    def garbage(self) -> float:
+        """Share of document numbers that belong to dead documents."""
+        return 1 - len(self.live) / self.size if self.size else 0.0
+
+    def load(self, records: Iterable[Record]) -> None:
+        """Index many suppliers at once (a fresh index): postings are built in bulk."""
+        grouped: dict[str, dict[str, list[int]]] = {f: {} for f in FIELDS}
+        pairs: dict[str, list[int]] = {}
+        grams: dict[str, list[int]] = {}
+        names = []
+        for record in records:
+            doc = self._add_columns(record)
+            names.append((record.name.lower(), record.id, doc))
+            for name, words in self._fields(record).items():
+                target = grouped[name]
+                for word in dict.fromkeys(words):
+                    target.setdefault(word, []).append(doc)
+                for pair in dict.fromkeys(_pairs(words)):
+                    pairs.setdefault(pair, []).append(doc)
+            for gram in _trigrams(_folded(record.name)):
+                grams.setdefault(gram, []).append(doc)
+        for name, words in grouped.items():
+            postings = self.postings[name]
+            for word, docs in words.items():
+                postings[word] = to_bitmap(docs)
+        self.pairs = {pair: to_bitmap(docs) for pair, docs in pairs.items()}
+        self.trigrams = {gram: to_bitmap(docs) for gram, docs in grams.items()}
+        self.vocabulary = sorted({w for postings in self.postings.values() for w in postings})
+        names.sort()
+        self.names = [(lower, supplier_id) for lower, supplier_id, _ in names]
+        for position, (_, _, doc) in enumerate(names):
+            self.name_rank.set(doc, (position + 1) * RANK_GAP)
+        self._changed()
+
+    def put(self, record: Record) -> None:
+        """Index a new or changed supplier (its previous document, if any, dies)."""
+        self.remove(record.id)
+        doc = self._add_columns(record)
+        for name, words in self._fields(record).items():
+            postings = self.postings[name]
+            for word in dict.fromkeys(words):
+                if word not in postings:
+                    postings[word] = BitMap()
+                    if not self._known(word):
+                        bisect.insort(self.vocabulary, word)
+                postings[word].add(doc)
+            for pair in _pairs(words):
+                self.pairs.setdefault(pair, BitMap()).add(doc)
+        for gram in _trigrams(_folded(record.name)):
+            self.trigrams.setdefault(gram, BitMap()).add(doc)
+        key = (record.name.lower(), record.id)
+        position = bisect.bisect_left(self.names, key)
+        self.names.insert(position, key)
+        self._place_name(doc, position)
+        self._changed()
+
+    def remove(self, supplier_id: int) -> None:
+        """Forget a supplier (deleted, or about to be indexed again)."""
+        doc = self.doc_of.pop(supplier_id, None)
+        if doc is None:
+            return
+        self.live.discard(doc)
+        lower = self.lower_names[doc]
+        position = bisect.bisect_left(self.names, (lower, supplier_id))
+        if position < len(self.names) and self.names[position] == (lower, supplier_id):
+            del self.names[position]
+        self._changed()
+
+    def _known(self, word: str) -> bool:
+        i = bisect.bisect_left(self.vocabulary, word)
+        return i < len(self.vocabulary) and self.vocabulary[i] == word
+
+    def _add_columns(self, record: Record) -> int:
+        doc = self.size
+        self.size += 1
+        self.doc_of[record.id] = doc
+        self.live.add(doc)
+        self.supplier.set(doc, record.id)
+        for facet, values in (
+            ("supply_chain", record.supply_chains),
+            ("capability", record.capabilities),
+            ("province", [record.province] if record.province else []),
+            ("size_class", [record.size_class] if record.size_class else []),
+            ("tier", [record.tier] if record.tier else []),
+        ):
+            bitmaps = self.values[facet]
+            for value in values:
+                bitmaps.setdefault(value, BitMap()).add(doc)
+        if record.verified:
+            self.verified.add(doc)
+        if record.employees is not None:
+            self.employees.set(doc, record.employees)
+        if record.lat is not None and record.lon is not None:
+            self.lat.set(doc, record.lat)
+            self.lon.set(doc, record.lon)
+        self.updated.set(doc, micros(record.updated_at))
+        for cert in record.certificates:
+            self.certificates.setdefault(cert.standard, _Rows()).append(doc, cert)
+        self.lower_names.append(record.name.lower())
+        return doc
+
+    def _fields(self, record: Record) -> dict[str, list[str]]:
+        labels = [w for code in record.capabilities for w in self.labels.words.get(code, ())]
+        labels += [w for program in record.programs for w in words_of(program)]
+        return {
+            "name": words_of(f"{record.name} {record.legal_name or ''}"),
+            "labels": labels,
+            "description": words_of(record.description),
+        }
+
+    def _place_name(self, doc: int, position: int) -> None:
+        """Give `doc` a rank between its neighbours in name order, renumbering all when no
+        integer is left between them."""
+        rank = self.name_rank.data
+        before = rank[self.doc_of[self.names[position - 1][1]]] if position > 0 else 0
+        if position + 1 < len(self.names):
+            after = int(rank[self.doc_of[self.names[position + 1][1]]])
+        else:
+            after = int(before) + 2 * RANK_GAP
+        middle = (int(before) + after) // 2
+        if middle <= before:
+            self.name_rank.set(doc, 0)
+            for i, (_, supplier_id) in enumerate(self.names):
+                self.name_rank.set(self.doc_of[supplier_id], (i + 1) * RANK_GAP)
+        else:
+            self.name_rank.set(doc, middle)
+
+    def _changed(self) -> None:
+        self._live_mask = None
+        self._valid.clear()
+
+    # ------------------------------------------------------------------ reading
+
+    def live_mask(self) -> np.ndarray:
+        if self._live_mask is None or len(self._live_mask) < self.size:
+            mask = np.zeros(max(self.size, 1), dtype=bool)
+            mask[to_numpy(self.live)] = True
+            self._live_mask = mask
+        return self._live_mask
+
+    def union(self, facet: str, values: Iterable[str]) -> BitMap:
+        bitmaps = [self.values[facet][v] for v in values if v in self.values[facet]]
+        return BitMap.union(*bitmaps) if bitmaps else BitMap()
+
+    def valid_certificates(self, *, standard: str, day: date, verification: str | None) -> BitMap:
+        """Live documents holding a certificate of `standard` that counts on `day` at the trust
+        level `verification` or above (any level when None): status active, issued on or
+        before the day (or no issue date), expiring on or after it (or never)."""
+        level = LEVEL[verification] if verification else 0
+        key = (standard, day, level)
+        if key not in self._valid:
+            rows = self.certificates.get(standard)
+            docs = (
+                rows.valid(day=day, level=level, live=self.live_mask())
+                if rows
+                else np.zeros(0, dtype=np.int64)
+            )
+            self._valid[key] = to_bitmap(docs)
+        return self._valid[key]
+
+    def word(self, word: str, *, fields: Sequence[str] = FIELDS) -> dict[str, BitMap]:
+        """Per field, the documents with an indexed word starting with one of the query
+        word's forms (a short form must equal the indexed word)."""
+        found: dict[str, list[BitMap]] = {f: [] for f in fields}
+        for form in forms(word):
+            if len(form) >= PREFIX_MIN_LENGTH:
+                start = bisect.bisect_left(self.vocabulary, form)
+                end = start
+                vocabulary = self.vocabulary
+                while end < len(vocabulary) and vocabulary[end].startswith(form):
+                    end += 1
+                matches = vocabulary[start:end]
+            else:
+                matches = [form]
+            for name in fields:
+                postings = self.postings[name]
+                found[name] += [postings[m] for m in matches if m in postings]
+        return {name: BitMap.union(*bms) if bms else BitMap() for name, bms in found.items()}
+
+    def phrase(self, words: tuple[str, ...]) -> BitMap:
+        """Documents with `words` in a row within one field (a lone word: that exact word)."""
+        if len(words) == 1:
+            hits = [p[words[0]] for p in self.postings.values() if words[0] in p]
+            return BitMap.union(*hits) if hits else BitMap()
+        result: BitMap | None = None
+        for pair in _pairs(list(words)):
+            docs = self.pairs.get(pair)
+            if docs is None:
+                return BitMap()
+            result = docs.copy() if result is None else result & docs
+        return result if result is not None else BitMap()
+
+    def text_match(self, parsed: ParsedQuery, *, needle: str, fuzzy: bool) -> "TextMatch":
+        """The documents matching a parsed query, with what scoring needs to know."""
+        term_hits: dict[Term, dict[str, BitMap]] = {}
+
+        def hits(term: Term) -> dict[str, BitMap]:
+            if term not in term_hits:
+                if term.phrase:
+                    term_hits[term] = {"phrase": self.phrase(term.words)}
+                else:
+                    term_hits[term] = self.word(term.words[0])
+            return term_hits[term]
+
+        def all_of(terms: list[Term]) -> BitMap:
+            result: BitMap | None = None
+            for term in terms:
+                docs = BitMap.union(*hits(term).values())
+                result = docs if result is None else result & docs
+                if not result:
+                    break
+            return result if result is not None else BitMap()
+
+        matched: BitMap | None = None
+        for group in parsed.groups:
+            docs = BitMap.union(*(all_of(alternative) for alternative in group))
+            matched = docs if matched is None else matched & docs
+        names = self.name_hits(needle, fuzzy=fuzzy)
+        if matched is None:
+            matched = self.live.copy() if parsed.excluded else BitMap()
+        matched = (matched | BitMap(names)) & self.live
+        for terms in parsed.excluded:
+            matched -= all_of(terms)
+        return TextMatch(matched=matched, parsed=parsed, hits=term_hits, names=names)
+
+    def name_hits(self, needle: str, *, fuzzy: bool) -> dict[int, float]:
+        """Live documents whose folded name equals `needle` (EXACT_NAME_BONUS) or, with
+        `fuzzy`, is within a typo of it (similarity 0.8 to 1)."""
+        wanted = _trigrams(needle, limit=None)
+        grams = [g for g in wanted if g in self.trigrams]
+        grams.sort(key=lambda g: (len(self.trigrams[g]), g))
+        scored: dict[int, float] = {}
+        if wanted and len(grams) == len(wanted):  # an equal name has every trigram
+            same = self.live.copy()
+            for gram in grams:
+                same &= self.trigrams[gram]
+                if len(same) <= FUZZY_CANDIDATES:
+                    break
+            for doc in same:
+                if _folded(self.lower_names[doc]) == needle:
+                    scored[doc] = EXACT_NAME_BONUS
+        if not fuzzy or len(needle) < 4:
+            return scored
+        # Any RARE_GRAMS distinct trigrams still find a name two edits away (an edit breaks at
+        # most three), and the rare ones single out the candidates.
+        grams = grams[:RARE_GRAMS]
+        if not grams:
+            return scored
+        docs = np.concatenate([to_numpy(self.trigrams[g] & self.live) for g in grams])
+        if not len(docs):
+            return scored
+        candidates, counts = np.unique(docs, return_counts=True)
+        if len(candidates) > FUZZY_CANDIDATES:
+            order = np.lexsort((candidates, -counts))[:FUZZY_CANDIDATES]
+            candidates = candidates[order]
+        for doc in candidates.tolist():
+            if doc in scored:
+                continue
+            folded = _folded(self.lower_names[doc])
+            score = max(
+                fuzz.ratio(folded, needle),
+                fuzz.partial_ratio(needle, folded) if len(needle) >= 6 else 0.0,
+            )
+            if score >= FUZZY_MIN_SCORE:
+                scored[doc] = score / 100.0
+        return scored
+
+
+@dataclass
+class TextMatch:
+    matched: BitMap
+    parsed: ParsedQuery
+    hits: dict[Term, dict[str, BitMap]]
+    names: dict[int, float]
+
+    def scores(self, docs: np.ndarray, size: int) -> np.ndarray:
+        """Relevance of each of `docs`: for every group, the best alternative's sum of word
+        weights (each word weighs as the best field it matches in), plus name hits. It depends
+        only on the supplier and the query, so a cursor stays valid while others change."""
+        total = np.zeros(size, dtype=np.float64)
+        for group in self.parsed.groups:
+            best = np.zeros(size, dtype=np.float64)
+            for alternative in group:
+                score = np.zeros(size, dtype=np.float64)
+                for term in alternative:
+                    weight = np.zeros(size, dtype=np.float64)
+                    fields = self.hits[term]
+                    for name in ("description", "labels", "name", "phrase"):
+                        if name in fields:
+                            value = PHRASE_WEIGHT if name == "phrase" else FIELD_WEIGHTS[name]
+                            weight[to_numpy(fields[name] & self.matched)] = value
+                    score += weight
+                np.maximum(best, score, out=best)
+            total += best
+        for doc, bonus in self.names.items():
+            total[doc] += bonus if bonus >= EXACT_NAME_BONUS else NAME_HIT_WEIGHT * bonus
+        return total[docs]
+
+
+def _pairs(words: Sequence[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def _folded(name: str) -> str:
+    return " ".join(words_of(name))
+
+
+def _trigrams(value: str, limit: int | None = 64) -> list[str]:
+    grams = {value[i : i + 3] for i in range(len(value) - 2)}
+    return sorted(g for g in grams if g.strip())[:limit]
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (naive instants are UTC, as SQLite returns them)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // timedelta(microseconds=1)
