@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         description="Requests with an unknown, revoked or expired key allowed per address.",
     )
 
+    search_warm_up: bool = Field(
+        default=True,
+        description="Build the search index when a worker starts (`/readyz` answers 503 until "
+        "it is built); false: the first search builds it.",
+    )
     webhooks_worker_enabled: bool = Field(
         default=True,
         description="Run the webhook delivery worker in each API process (a background "

@@ -14,6 +14,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from app.audit.router import router as audit_router
 from app.auth.deps import metrics_reader
@@ -27,6 +28,7 @@ from app.logs import configure_logging
 from app.middleware import install_middleware, reject_nul_in_query
 from app.partners.router import router as partners_router
 from app.scouting.router import router as scouting_router
+from app.search.engine import WarmUp
 from app.search.router import router as search_router
 from app.suppliers.router import router as suppliers_router
 from app.webhooks.router import router as webhooks_router
@@ -51,6 +53,8 @@ class Health(BaseModel):
 
 
 ops = APIRouter(tags=["operations"])
+# This process's search index warm-up, while the app runs (see `lifespan`).
+WARM_UP: dict[str, WarmUp] = {}
 
 
 @ops.get("/healthz", response_model=Health)
@@ -73,6 +77,9 @@ def readyz() -> Health:
             detail=f"Schema at {sorted(current)}, expected {sorted(schema_heads())}: run "
             "`escouting migrate`."
         )
+    warming = WARM_UP.get("current")
+    if warming is not None and not warming.ready:
+        raise ServiceUnavailable(detail="The search index is being built.")
     return Health(status="ok", revision=",".join(sorted(current)))
 
 
@@ -122,8 +129,18 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         signing_key(settings)  # no usable SECRET_KEY: refuse to start (InsecureSecret)
         tune_garbage_collector()
-        async with webhooks(app):
-            yield
+        warming = None
+        if settings.search_warm_up:
+            warming = WarmUp(lambda: Session(get_engine()))
+            WARM_UP["current"] = warming
+            warming.start()
+        try:
+            async with webhooks(app):
+                yield
+        finally:
+            if warming is not None:
+                warming.stop()
+                WARM_UP.pop("current", None)
 
     return _lifespan
 

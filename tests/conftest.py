@@ -17,6 +17,8 @@ import pytest
 os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
 # Nor does it run the webhook worker thread; tests/webhooks drive the worker themselves.
 os.environ.setdefault("WEBHOOKS_WORKER_ENABLED", "false")
+# Nor does it build a search index of the default database at start-up: searches build theirs.
+os.environ.setdefault("SEARCH_WARM_UP", "false")
 # An explicit cursor secret: no generated secret file beside the default database.
 os.environ.setdefault("SECRET_KEY", "test-only-cursor-secret")
 

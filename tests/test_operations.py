@@ -1,13 +1,18 @@
 """Health, readiness and the committed OpenAPI document."""
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 import app.main as main_module
+from app.config import get_settings
 from app.db import build_engine
-from app.main import app
+from app.main import app, create_app
+from app.search.engine import SearchEngine, forget_all
 from tests.conftest import migrate
 
 OPENAPI_COPY = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -36,6 +41,36 @@ def test_readyz_503_when_not_migrated_then_ok(client, fresh_db_url, monkeypatch)
         migrate(fresh_db_url)
         assert client.get("/readyz").status_code == 200
     finally:
+        engine.dispose()
+
+
+def test_readyz_waits_for_the_search_index(fresh_db_url, monkeypatch):
+    migrate(fresh_db_url)
+    engine = build_engine(fresh_db_url)
+    monkeypatch.setattr(main_module, "get_engine", lambda: engine)
+    gate = threading.Event()
+    real_build = SearchEngine._rebuild
+
+    def slow_build(self, session, state):  # the index is built only once the test says so
+        gate.wait(10)
+        return real_build(self, session, state)
+
+    monkeypatch.setattr(SearchEngine, "_rebuild", slow_build)
+    settings = get_settings().model_copy(update={"search_warm_up": True})
+    try:
+        with TestClient(create_app(settings)) as client:
+            response = client.get("/readyz")
+            assert response.status_code == 503
+            assert "search index" in response.json()["detail"]
+            gate.set()
+            for _ in range(100):
+                if client.get("/readyz").status_code == 200:
+                    break
+                time.sleep(0.05)
+            assert client.get("/readyz").status_code == 200
+    finally:
+        gate.set()
+        forget_all()
         engine.dispose()
 
 

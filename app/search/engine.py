@@ -14,7 +14,7 @@ changes at once, too many dead documents) rebuilds the index from scratch.
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from app.catalogue.models import Capability
 from app.changes.models import ChangeEvent
-from app.db import deadline_lifted
+from app.db import DEADLINE, DeadlineExceeded, deadline_lifted
 from app.search.index import Certificate, Labels, Record, SupplierIndex
 from app.search.models import DataGeneration
 from app.suppliers.models import (
@@ -70,9 +70,16 @@ class SearchEngine:
 
     @contextmanager
     def current(self, session: Session) -> Iterator[SupplierIndex]:
-        """The index, brought up to the data `session` sees; held exclusively while in use."""
-        with self.lock:
+        """The index, brought up to the data `session` sees; held exclusively while in use.
+        Waiting for it (a build under way) ends at the request's deadline."""
+        deadline = DEADLINE.get()
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self.lock.acquire(timeout=wait):
+            raise DeadlineExceeded
+        try:
             yield self._catch_up(session)
+        finally:
+            self.lock.release()
 
     @property
     def ready(self) -> bool:
@@ -263,6 +270,42 @@ def warm_up(session: Session) -> SearchEngine:
     with engine.current(session):
         pass
     return engine
+
+
+class WarmUp:
+    """Builds the index of the app's database in a background thread at start-up, retrying
+    while the database is unreachable or not migrated (`/readyz` says which)."""
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(self, make_session: Callable[[], Session]) -> None:
+        self.make_session = make_session
+        self.engine: SearchEngine | None = None
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="search-warm-up", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def ready(self) -> bool:
+        return self.engine is not None and self.engine.ready
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.make_session() as session:
+                    self.engine = warm_up(session)
+                    self.error = None
+                return
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("search index not built yet", extra={"error": self.error})
+                self._stop.wait(self.RETRY_SECONDS)
 
 
 def forget_all() -> None:

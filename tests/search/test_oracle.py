@@ -938,15 +938,7 @@ def queries(category: str, world: World) -> Iterator[dict[str, Any]]:
 # Where current main's SQL search differs from the engine's semantics (see the report in
 # notes/oracle.md); the engine is expected to pass them all.
 ENGINE = pytest.mark.xfail(strict=False, reason="engine semantics")
-ENGINE_SEMANTICS = {
-    ("sqlite", "name_sort"),  # SQLite's lower() folds ASCII letters only: 'É' sorts after 'z'
-    # Typo candidates come from a few rare trigrams of the query (some names within a typo
-    # are missed), and name hits are not removed by `-word` exclusions.
-    ("sqlite", "text_names"),
-    ("postgresql", "text"),  # websearch_to_tsquery: no prefixes, stop words, pg_trgm typos
-    ("postgresql", "text_names"),
-    ("postgresql", "text_filters"),
-}
+ENGINE_SEMANTICS: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("world", BACKENDS, indirect=True)

@@ -100,6 +100,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
             "SECRET_KEY": "workers-test-cursor-secret",
             "RATE_LIMIT_ENABLED": "false",
             "WEBHOOKS_WORKER_ENABLED": "false",
+            "SEARCH_WARM_UP": "true",  # as deployed: each worker builds its index at start-up
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }
