@@ -26,7 +26,7 @@ run: venv  ## migrate the embedded database, seed demo data if empty, print an a
 test: venv  ## every test, one process per core; PostgreSQL too when TEST_DATABASE_URL is set
 	$(BIN)/pytest -n auto --dist loadfile
 
-bench: venv  ## seed 100,000 suppliers on SQLite and PostgreSQL: query mix, worst inputs, /healthz under load
+bench: venv  ## seed 100,000 suppliers on SQLite and PostgreSQL, serve them: distinct queries asked once (cold), scouting, start-up and memory, warm mix, worst inputs, /healthz under load
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: venv

@@ -1,0 +1,1 @@
+"""`make bench`: bench/run.py and the modules it uses."""
