@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
@@ -23,7 +23,12 @@ from app.catalogue.router import router as catalogue_router
 from app.changes.router import router as changes_router
 from app.config import Settings, get_settings, signing_key
 from app.db import alembic_config, get_engine
-from app.errors import ServiceUnavailable, install_problem_handlers, problem_responses
+from app.errors import (
+    ServiceUnavailable,
+    install_problem_handlers,
+    problem_response,
+    problem_responses,
+)
 from app.logs import configure_logging
 from app.middleware import install_middleware, reject_nul_in_query
 from app.partners.router import router as partners_router
@@ -65,8 +70,9 @@ async def healthz() -> Health:
 
 
 @ops.get("/readyz", response_model=Health, responses=problem_responses(503))
-def readyz() -> Health:
-    """Readiness: the database answers and its schema is at the head revision."""
+def readyz() -> Health | Response:
+    """Readiness: the database answers, its schema is at the head revision and this worker's
+    search index is built."""
     try:
         with get_engine().connect() as conn:
             current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
@@ -78,8 +84,8 @@ def readyz() -> Health:
             "`escouting migrate`."
         )
     warming = WARM_UP.get("current")
-    if warming is not None and not warming.ready:
-        raise ServiceUnavailable(detail="The search index is being built.")
+    if warming is not None and not warming.ready:  # a normal phase of start-up: no error log
+        return problem_response(ServiceUnavailable(detail="The search index is being built."))
     return Health(status="ok", revision=",".join(sorted(current)))
 
 

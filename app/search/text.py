@@ -24,10 +24,28 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
 
 
+class _Unaccented(dict[int, str]):
+    """Character -> its compatibility decomposition without combining marks, computed on first
+    use (remembered for the Latin, Greek and Cyrillic blocks, where text nearly always is).
+    Per character this equals decomposing the whole text, since only the marks would be
+    reordered, and they are dropped."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        if code < 0x0530:
+            self[code] = value
+        return value
+
+
+_UNACCENTED = _Unaccented()
+
+
 def fold(value: str) -> str:
     """Lower case without accents: `Qualità` -> `qualita`."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    if value.isascii():
+        return value.lower()
+    return value.translate(_UNACCENTED).lower()
 
 
 def query_words(q: str) -> list[str]:
