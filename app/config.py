@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         description="Build the search index when a worker starts (`/readyz` answers 503 until "
         "it is built); false: the first search builds it.",
     )
+    search_snapshot_dir: str = Field(
+        default="auto",
+        description="Where workers keep a snapshot of the search index, so a restart loads it "
+        "and follows the change feed instead of rebuilding: a directory, `auto` (beside a "
+        "SQLite file as `<file>.search`, else in the temporary directory) or `off`.",
+    )
     webhooks_worker_enabled: bool = Field(
         default=True,
         description="Run the webhook delivery worker in each API process (a background "

@@ -19,6 +19,7 @@ os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
 os.environ.setdefault("WEBHOOKS_WORKER_ENABLED", "false")
 # Nor does it build a search index of the default database at start-up: searches build theirs.
 os.environ.setdefault("SEARCH_WARM_UP", "false")
+os.environ.setdefault("SEARCH_SNAPSHOT_DIR", "off")  # tests/search/test_snapshots.py sets one
 # An explicit cursor secret: no generated secret file beside the default database.
 os.environ.setdefault("SECRET_KEY", "test-only-cursor-secret")
 

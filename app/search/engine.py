@@ -11,20 +11,27 @@ token changed without an event, the event the index saw last gone after a rollba
 changes at once, too many dead documents) rebuilds the index from scratch.
 """
 
+import fcntl
+import hashlib
 import logging
+import os
+import pickle
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlmodel import Session, col
 
 from app.catalogue.models import Capability
 from app.changes.models import ChangeEvent
+from app.config import get_settings
 from app.db import DEADLINE, DeadlineExceeded, deadline_lifted
 from app.search.index import Certificate, Labels, Record, SupplierIndex
 from app.search.models import DataGeneration
@@ -46,6 +53,10 @@ REBUILD_MIN = 5_000
 # Rebuild when this share of document numbers belongs to dead documents.
 MAX_GARBAGE = 0.5
 
+# Bumped whenever the index's layout changes: older snapshots are then rebuilt, not loaded.
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_FILE = "index.pickle"
+
 Position = tuple[int, int, int, Any] | None  # the last applied event: seq, supplier, version, at
 
 
@@ -59,12 +70,14 @@ class State:
 class SearchEngine:
     """The index of one database in this worker, and where in the change feed it stands."""
 
-    def __init__(self) -> None:
+    def __init__(self, snapshots: Path | None = None) -> None:
+        self.snapshots = snapshots
         self.lock = threading.Lock()
         self.index: SupplierIndex | None = None
         self.position: Position = None
         self.token: int | None = None
         self.builds = 0
+        self.restores = 0
         self.build_seconds = 0.0
         self.applied = 0
 
@@ -86,6 +99,10 @@ class SearchEngine:
         return self.index is not None
 
     def _catch_up(self, session: Session) -> SupplierIndex:
+        if self.index is None and self.snapshots is not None:
+            with _file_lock(self.snapshots / "lock"):  # one worker builds, the others load
+                if not self._restore():
+                    self._rebuild(session, _state(session, None))
         state = _state(session, self.position)
         if self.index is None or not self._continues(state):
             return self._rebuild(session, state)
@@ -133,11 +150,57 @@ class SearchEngine:
         self._advance(session, state)
         self.builds += 1
         self.build_seconds = time.perf_counter() - started
+        self._save()
         log.info(
             "search index built",
             extra={"suppliers": len(index.live), "seconds": round(self.build_seconds, 3)},
         )
         return index
+
+    def _restore(self) -> bool:
+        """Load the snapshot a worker wrote after its last build; False if there is none or
+        it cannot be read (then the caller builds). Whether it is still current is checked
+        against the change feed like any index."""
+        assert self.snapshots is not None
+        path = self.snapshots / SNAPSHOT_FILE
+        try:
+            if not _private(self.snapshots) or not _private(path):
+                log.warning("search snapshot ignored: not private to this user")
+                return False
+            with path.open("rb") as file:
+                saved = pickle.load(file)
+            if saved.get("format") != SNAPSHOT_FORMAT:
+                return False
+            self.index, self.position = saved["index"], saved["position"]
+            self.token = saved["token"]
+        except FileNotFoundError:
+            return False
+        except Exception as exc:  # a torn or foreign file: rebuild from the database
+            log.warning("search snapshot unreadable", extra={"error": repr(exc)[:300]})
+            return False
+        self.restores += 1
+        return True
+
+    def _save(self) -> None:
+        """Write the index and its change-feed position for the next worker that starts
+        (written aside, then renamed: a reader never sees half a file)."""
+        if self.snapshots is None or self.index is None:
+            return
+        self.index.name_order()  # settled, so a restored index need not sort again
+        saved = {
+            "format": SNAPSHOT_FORMAT,
+            "index": self.index,
+            "position": self.position,
+            "token": self.token,
+        }
+        try:
+            self.snapshots.mkdir(parents=True, exist_ok=True, mode=0o700)
+            partial = self.snapshots / f"{SNAPSHOT_FILE}.{os.getpid()}.partial"
+            with partial.open("wb") as file:
+                pickle.dump(saved, file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, self.snapshots / SNAPSHOT_FILE)
+        except OSError as exc:  # a cache: serving goes on without it
+            log.warning("search snapshot not written", extra={"error": repr(exc)[:300]})
 
     def _advance(self, session: Session, state: State) -> None:
         self.token = state.token
@@ -251,16 +314,51 @@ def load_records(connection: Connection, ids: Sequence[int] | None = None) -> It
             yield record
 
 
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by nobody else: a snapshot is unpickled, so one that
+    someone else could have written must never be loaded."""
+    status = path.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
+def snapshot_dir(url: URL, setting: str) -> Path | None:
+    """Where the snapshots of `url`'s index live: SEARCH_SNAPSHOT_DIR, or with `auto` beside
+    a SQLite file (`<file>.search`) or in the temporary directory; None when `off` (or for an
+    in-memory database)."""
+    if setting == "off":
+        return None
+    if setting != "auto":
+        return Path(setting)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(f"{url.database}.search")
+    name = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"escouting-search-{name}"
+
+
 _engines: dict[str, SearchEngine] = {}
 _registry_lock = threading.Lock()
 
 
 def engine_for(session: Session) -> SearchEngine:
     """This worker's search engine for the database `session` is bound to."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=False)
+    url = session.get_bind().engine.url
+    key = url.render_as_string(hide_password=False)
     with _registry_lock:
         if key not in _engines:
-            _engines[key] = SearchEngine()
+            _engines[key] = SearchEngine(snapshot_dir(url, get_settings().search_snapshot_dir))
         return _engines[key]
 
 

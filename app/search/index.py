@@ -19,6 +19,7 @@ documents are reclaimed by rebuilding (`garbage` tells when it is worth it).
 import array
 import bisect
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -45,9 +46,6 @@ PHRASE_WEIGHT = 2.0
 # A company name within a typo of the query scores like this many name words, times the
 # similarity (0.8 to 1); an exact name gets EXACT_NAME_BONUS on top.
 NAME_HIT_WEIGHT = 4.0
-# Gap between the name ranks of neighbours after a renumbering: room for about 36 inserts at
-# one spot before the next renumbering.
-RANK_GAP = 1 << 36
 LEVEL = {name: i for i, name in enumerate(VERIFICATION_LEVELS)}
 NO_DAY = (-1 << 40, 1 << 40)  # ordinals standing for an unknown issue / expiry date
 FUZZY_CANDIDATES = 200
@@ -174,6 +172,41 @@ class Labels:
         return cls(words)
 
 
+class _DocMap:
+    """Supplier id -> its live document (-1: none), a numpy column: 4 bytes a supplier."""
+
+    def __init__(self) -> None:
+        self.column = _Column(np.int32, -1)
+
+    def get(self, supplier_id: int, default: int | None = None) -> int | None:
+        data = self.column.data
+        doc = int(data[supplier_id]) if 0 <= supplier_id < len(data) else -1
+        return default if doc < 0 else doc
+
+    def __getitem__(self, supplier_id: int) -> int:
+        doc = self.get(supplier_id)
+        if doc is None:
+            raise KeyError(supplier_id)
+        return doc
+
+    def __contains__(self, supplier_id: int) -> bool:
+        return self.get(supplier_id) is not None
+
+    def __setitem__(self, supplier_id: int, doc: int) -> None:
+        self.column.set(supplier_id, doc)
+
+    def pop(self, supplier_id: int, default: int | None = None) -> int | None:
+        doc = self.get(supplier_id)
+        if doc is None:
+            return default
+        self.column.data[supplier_id] = -1
+        return doc
+
+
+# Suppliers indexed per step of a bulk load: postings are built per step and merged.
+LOAD_STEP = 50_000
+
+
 class SupplierIndex:
     """All live suppliers, queryable by document sets (see the module docstring)."""
 
@@ -181,7 +214,7 @@ class SupplierIndex:
         self.labels = labels
         self.size = 0  # documents numbered so far (live and dead)
         self.live = BitMap()
-        self.doc_of: dict[int, int] = {}  # supplier id -> its live document
+        self.doc_of = _DocMap()
         self.supplier = _Column(np.int64, -1)  # document -> supplier id
         self.values: dict[str, dict[str, BitMap]] = {
             facet: {} for facet in ("supply_chain", "capability", "province", "size_class", "tier")
@@ -191,9 +224,13 @@ class SupplierIndex:
         self.lat = _Column(np.float64, np.nan)
         self.lon = _Column(np.float64, np.nan)
         self.updated = _Column(np.int64, 0)  # microseconds since the epoch
-        self.name_rank = _Column(np.int64, 0)
-        self.names: list[tuple[str, int]] = []  # (lower name, supplier id), sorted
         self.lower_names: list[str] = []  # document -> lower-case name
+        # Live documents in name order (lower-case name, then supplier id), and each
+        # document's position in it; settled lazily after writes (`name_order`).
+        self._by_name = np.zeros(0, dtype=np.int64)
+        self._name_rank = _Column(np.int64, 0)
+        self._unplaced: list[int] = []
+        self._displaced = False
         self.certificates: dict[str, _Rows] = {}
         self.postings: dict[str, dict[str, BitMap]] = {f: {} for f in FIELDS}
         self.vocabulary: list[str] = []  # every indexed word, sorted, for prefix lookups
@@ -201,6 +238,7 @@ class SupplierIndex:
         self.trigrams: dict[str, BitMap] = {}  # of folded names
         self._live_mask: np.ndarray | None = None
         self._valid: dict[tuple[str, date, int], BitMap] = {}
+        self._label_words: dict[tuple[str, ...], list[str]] = {}
 
     # ------------------------------------------------------------------ writing
 
@@ -210,42 +248,95 @@ class SupplierIndex:
         return 1 - len(self.live) / self.size if self.size else 0.0
 
     def load(self, records: Iterable[Record]) -> None:
-        """Index many suppliers at once (a fresh index): postings are built in bulk."""
-        grouped: dict[str, dict[str, list[int]]] = {f: {} for f in FIELDS}
-        pairs: dict[str, list[int]] = {}
-        grams: dict[str, list[int]] = {}
-        names = []
+        """Index many suppliers into a fresh index, LOAD_STEP at a time: each step's postings
+        are built from plain lists and merged in, so memory holds one step's lists only."""
+        batch: list[Record] = []
         for record in records:
-            doc = self._add_columns(record)
-            names.append((record.name.lower(), record.id, doc))
-            for name, words in self._fields(record).items():
-                target = grouped[name]
-                for word in dict.fromkeys(words):
-                    target.setdefault(word, []).append(doc)
-                for pair in dict.fromkeys(_pairs(words)):
-                    pairs.setdefault(pair, []).append(doc)
-            for gram in _trigrams(_folded(record.name)):
-                grams.setdefault(gram, []).append(doc)
-        for name, words in grouped.items():
-            postings = self.postings[name]
-            for word, docs in words.items():
-                postings[word] = to_bitmap(docs)
-        self.pairs = {pair: to_bitmap(docs) for pair, docs in pairs.items()}
-        self.trigrams = {gram: to_bitmap(docs) for gram, docs in grams.items()}
+            batch.append(record)
+            if len(batch) == LOAD_STEP:
+                self._load_step(batch)
+                batch = []
+        if batch:
+            self._load_step(batch)
         self.vocabulary = sorted({w for postings in self.postings.values() for w in postings})
-        names.sort()
-        self.names = [(lower, supplier_id) for lower, supplier_id, _ in names]
-        for position, (_, _, doc) in enumerate(names):
-            self.name_rank.set(doc, (position + 1) * RANK_GAP)
         self._changed()
+
+    def _load_step(self, records: list[Record]) -> None:
+        first = self.size
+        grouped: dict[str, defaultdict[str, list[int]]] = {f: defaultdict(list) for f in FIELDS}
+        pairs: defaultdict[str, list[int]] = defaultdict(list)
+        grams: defaultdict[str, list[int]] = defaultdict(list)
+        values: dict[str, defaultdict[str, list[int]]] = {f: defaultdict(list) for f in self.values}
+        certificates: defaultdict[str, list[tuple[int, Certificate]]] = defaultdict(list)
+        verified = []
+        for doc, record in enumerate(records, start=first):
+            self.lower_names.append(record.name.lower())
+            for facet, value in (
+                ("province", record.province),
+                ("size_class", record.size_class),
+                ("tier", record.tier),
+            ):
+                if value:
+                    values[facet][value].append(doc)
+            for code in record.supply_chains:
+                values["supply_chain"][code].append(doc)
+            for code in record.capabilities:
+                values["capability"][code].append(doc)
+            if record.verified:
+                verified.append(doc)
+            for cert in record.certificates:
+                certificates[cert.standard].append((doc, cert))
+            fields, own = self._fields(record)
+            for name, words in fields.items():
+                target = grouped[name]
+                for word in set(words):
+                    target[word].append(doc)
+                for pair in set(_pairs(words)):
+                    pairs[pair].append(doc)
+            for gram in _trigrams(" ".join(own)):
+                grams[gram].append(doc)
+        last = first + len(records)
+        self.size = last
+        self.live.add_range(first, last)
+        ids = np.fromiter((r.id for r in records), dtype=np.int64, count=len(records))
+        self.doc_of.column.set(int(ids.max()), -1)  # grow once, then fill at once
+        self.doc_of.column.data[ids] = np.arange(first, last)
+        self.supplier.set(last - 1, -1)  # grow once, then fill by slices
+        self.supplier.data[first:last] = ids
+        for column, raw in (
+            (self.employees, (r.employees for r in records)),
+            (self.lat, (r.lat if r.lon is not None else None for r in records)),
+            (self.lon, (r.lon if r.lat is not None else None for r in records)),
+        ):
+            column.set(last - 1, np.nan)
+            column.data[first:last] = np.fromiter(
+                (np.nan if v is None else v for v in raw), dtype=np.float64, count=len(records)
+            )
+        self.updated.set(last - 1, 0)
+        self.updated.data[first:last] = np.fromiter(
+            (micros(r.updated_at) for r in records), dtype=np.int64, count=len(records)
+        )
+        self.verified |= to_bitmap(verified)
+        for facet, found in values.items():
+            _merge(self.values[facet], found)
+        for name, words in grouped.items():
+            _merge(self.postings[name], words)
+        _merge(self.pairs, pairs)
+        _merge(self.trigrams, grams)
+        for standard, rows in certificates.items():
+            target = self.certificates.setdefault(standard, _Rows())
+            for doc, cert in rows:
+                target.append(doc, cert)
+        self._unplaced.extend(range(first, last))
 
     def put(self, record: Record) -> None:
         """Index a new or changed supplier (its previous document, if any, dies)."""
         self.remove(record.id)
         doc = self._add_columns(record)
-        for name, words in self._fields(record).items():
+        fields, own = self._fields(record)
+        for name, words in fields.items():
             postings = self.postings[name]
-            for word in dict.fromkeys(words):
+            for word in set(words):
                 if word not in postings:
                     postings[word] = BitMap()
                     if not self._known(word):
@@ -253,12 +344,9 @@ class SupplierIndex:
                 postings[word].add(doc)
             for pair in _pairs(words):
                 self.pairs.setdefault(pair, BitMap()).add(doc)
-        for gram in _trigrams(_folded(record.name)):
+        for gram in _trigrams(" ".join(own)):
             self.trigrams.setdefault(gram, BitMap()).add(doc)
-        key = (record.name.lower(), record.id)
-        position = bisect.bisect_left(self.names, key)
-        self.names.insert(position, key)
-        self._place_name(doc, position)
+        self._unplaced.append(doc)
         self._changed()
 
     def remove(self, supplier_id: int) -> None:
@@ -267,10 +355,7 @@ class SupplierIndex:
         if doc is None:
             return
         self.live.discard(doc)
-        lower = self.lower_names[doc]
-        position = bisect.bisect_left(self.names, (lower, supplier_id))
-        if position < len(self.names) and self.names[position] == (lower, supplier_id):
-            del self.names[position]
+        self._displaced = True
         self._changed()
 
     def _known(self, word: str) -> bool:
@@ -306,31 +391,51 @@ class SupplierIndex:
         self.lower_names.append(record.name.lower())
         return doc
 
-    def _fields(self, record: Record) -> dict[str, list[str]]:
-        labels = [w for code in record.capabilities for w in self.labels.words.get(code, ())]
-        labels += [w for program in record.programs for w in words_of(program)]
-        return {
-            "name": words_of(f"{record.name} {record.legal_name or ''}"),
+    def _fields(self, record: Record) -> tuple[dict[str, list[str]], list[str]]:
+        """The words of each text field, and of the name alone (for typo lookups)."""
+        codes = tuple(record.capabilities)
+        labels = self._label_words.get(codes)
+        if labels is None:
+            labels = [w for code in codes for w in self.labels.words.get(code, ())]
+            if len(self._label_words) < 100_000:
+                self._label_words[codes] = labels
+        if record.programs:
+            labels = labels + [w for program in record.programs for w in words_of(program)]
+        own = words_of(record.name)
+        fields = {
+            "name": own + words_of(record.legal_name) if record.legal_name else own,
             "labels": labels,
             "description": words_of(record.description),
         }
+        return fields, own
 
-    def _place_name(self, doc: int, position: int) -> None:
-        """Give `doc` a rank between its neighbours in name order, renumbering all when no
-        integer is left between them."""
-        rank = self.name_rank.data
-        before = rank[self.doc_of[self.names[position - 1][1]]] if position > 0 else 0
-        if position + 1 < len(self.names):
-            after = int(rank[self.doc_of[self.names[position + 1][1]]])
-        else:
-            after = int(before) + 2 * RANK_GAP
-        middle = (int(before) + after) // 2
-        if middle <= before:
-            self.name_rank.set(doc, 0)
-            for i, (_, supplier_id) in enumerate(self.names):
-                self.name_rank.set(self.doc_of[supplier_id], (i + 1) * RANK_GAP)
-        else:
-            self.name_rank.set(doc, middle)
+    def name_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """(live documents in name order, each document's position in it), settled first:
+        dead documents leave, new ones are merged in at their places (one pass of numpy
+        work per batch of writes, plus a binary search per new document)."""
+        if self._displaced or self._unplaced:
+            order = self._by_name
+            if self._displaced:
+                order = order[self.live_mask()[order]]
+            if self._unplaced:
+                unplaced = [d for d in self._unplaced if d in self.live]
+                lower, sid = self.lower_names, self.supplier.data
+
+                def key(doc: Any) -> tuple[str, int]:
+                    return lower[doc], int(sid[doc])
+
+                unplaced.sort(key=key)
+                if not len(order):
+                    order = np.array(unplaced, dtype=np.int64)
+                else:
+                    at = [bisect.bisect_left(order, key(d), key=key) for d in unplaced]
+                    order = np.insert(order, at, unplaced)
+            self._by_name = order
+            self._name_rank.set(max(self.size - 1, 0), 0)
+            self._name_rank.data[order] = np.arange(len(order))
+            self._unplaced = []
+            self._displaced = False
+        return self._by_name, self._name_rank.data
 
     def _changed(self) -> None:
         self._live_mask = None
@@ -502,6 +607,16 @@ class TextMatch:
         for doc, bonus in self.names.items():
             total[doc] += bonus if bonus >= EXACT_NAME_BONUS else NAME_HIT_WEIGHT * bonus
         return total[docs]
+
+
+def _merge(target: dict[str, BitMap], found: dict[str, list[int]]) -> None:
+    """OR one load step's document lists into the index's bitmaps."""
+    for key, docs in found.items():
+        bitmap = to_bitmap(docs)
+        if key in target:
+            target[key] |= bitmap
+        else:
+            target[key] = bitmap
 
 
 def _pairs(words: Sequence[str]) -> list[str]:

@@ -31,6 +31,8 @@ EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 NO_DISTANCE = 2.0  # sort key of suppliers without coordinates: last (haversines are <= 1)
+
+
 def valid_certificate(
     *, day: date, verification: str | None = None, standard: str | None = None
 ) -> list[ColumnElement[bool]]:
@@ -121,8 +123,6 @@ def _cursor_position(query: SearchQuery) -> tuple[Any, int] | None:
         return _decode_key(query, payload.get("k")), payload["i"]
     except (TypeError, ValueError):
         raise cursor_mismatch() from None
-
-
 
 
 def search_suppliers(
@@ -224,9 +224,10 @@ def _haversine(index: SupplierIndex, lat: float, lon: float, docs: np.ndarray) -
     half = math.pi / 360
     lats = index.lat.data[docs]
     lons = index.lon.data[docs]
-    return np.sin((lats - lat) * half) ** 2 + math.cos(math.radians(lat)) * np.cos(
-        lats * (2 * half)
-    ) * np.sin((lons - lon) * half) ** 2
+    return (
+        np.sin((lats - lat) * half) ** 2
+        + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
+    )
 
 
 def _facets(
@@ -273,7 +274,7 @@ def _page(
     docs = to_numpy(matched)
     sids = index.supplier.data[docs]
     if query.sort == "name":
-        primary = index.name_rank.data[docs]
+        primary = index.name_order()[1][docs]
     elif query.sort == "-updated_at":
         primary = -index.updated.data[docs]
     elif query.sort == "distance" and query.near is not None:
@@ -315,12 +316,11 @@ def _after(
     """Mask of the rows strictly after the cursor's (key, supplier id) in the page order."""
     value, last_id = position
     if query.sort == "name":
-        # The first name after the cursor's, in the current order: its rank is the bound.
-        names = index.names
-        i = bisect_right(names, (value, last_id))
-        if i == len(names):
-            return np.zeros(len(primary), dtype=bool)
-        return primary >= index.name_rank.data[index.doc_of[names[i][1]]]
+        # Position of the first name after the cursor's in the current order: the bound.
+        order, _ = index.name_order()
+        lower, sid = index.lower_names, index.supplier.data
+        bound = bisect_right(order, (value, last_id), key=lambda d: (lower[d], int(sid[d])))
+        return primary >= bound
     if query.sort == "-updated_at":
         bound = -micros(value)
     elif query.sort == "relevance":

@@ -128,8 +128,6 @@ def fts5_query(q: str) -> tuple[str | None, str | None]:
     return positive, (" OR ".join(list(dict.fromkeys(excluded))[:MAX_TERMS]) or None)
 
 
-
-
 class Term(NamedTuple):
     """A bare word (one element) or a quoted phrase (its words in order)."""
 
