@@ -7,6 +7,7 @@ from app.auth.models import ApiKey
 from app.auth.service import authenticate
 from app.cli import app
 from app.db import build_engine
+from app.search.engine import SNAPSHOT_FILE, SearchEngine
 
 runner = CliRunner()
 
@@ -114,3 +115,25 @@ def test_import_of_a_bad_file_lists_rows_and_exits_1(fresh_db_url, tmp_path):
     assert "row 2, vat_number:" in result.output
     assert "row 2, address.province:" in result.output
     assert "nothing was imported" in result.output
+
+
+def test_seed_demo_leaves_a_search_index_snapshot(fresh_db_url, tmp_path):
+    """After a bulk write the CLI builds the index once; a starting worker loads it."""
+    directory = tmp_path / "index"
+    env = {"DATABASE_URL": fresh_db_url, "SEARCH_SNAPSHOT_DIR": str(directory)}
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
+    seeded = runner.invoke(app, ["seed-demo", "--suppliers", "30"], env=env)
+    assert seeded.exit_code == 0, seeded.output
+    assert "search index of 30 suppliers built" in seeded.output
+    assert (directory / SNAPSHOT_FILE).exists()
+    again = runner.invoke(app, ["index"], env=env)
+    assert "search index of 30 suppliers brought up to date" in again.output
+
+    starter = SearchEngine(directory)
+    engine = build_engine(fresh_db_url)
+    try:
+        with Session(engine) as session, starter.current(session) as index:
+            assert len(index.live) == 30
+        assert (starter.restores, starter.builds) == (1, 0)
+    finally:
+        engine.dispose()

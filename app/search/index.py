@@ -234,7 +234,7 @@ class SupplierIndex:
         self.certificates: dict[str, _Rows] = {}
         self.postings: dict[str, dict[str, BitMap]] = {f: {} for f in FIELDS}
         self.vocabulary: list[str] = []  # every indexed word, sorted, for prefix lookups
-        self.pairs: dict[str, BitMap] = {}  # "word next" -> documents, for phrases
+        self.pairs: dict[tuple[str, str], BitMap] = {}  # (word, next) -> documents: phrases
         self.trigrams: dict[str, BitMap] = {}  # of folded names
         self._live_mask: np.ndarray | None = None
         self._valid: dict[tuple[str, date, int], BitMap] = {}
@@ -264,7 +264,7 @@ class SupplierIndex:
     def _load_step(self, records: list[Record]) -> None:
         first = self.size
         grouped: dict[str, defaultdict[str, list[int]]] = {f: defaultdict(list) for f in FIELDS}
-        pairs: defaultdict[str, list[int]] = defaultdict(list)
+        pairs: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
         grams: defaultdict[str, list[int]] = defaultdict(list)
         values: dict[str, defaultdict[str, list[int]]] = {f: defaultdict(list) for f in self.values}
         certificates: defaultdict[str, list[tuple[int, Certificate]]] = defaultdict(list)
@@ -291,7 +291,7 @@ class SupplierIndex:
                 target = grouped[name]
                 for word in set(words):
                     target[word].append(doc)
-                for pair in set(_pairs(words)):
+                for pair in set(itertools.pairwise(words)):
                     pairs[pair].append(doc)
             for gram in _trigrams(" ".join(own)):
                 grams[gram].append(doc)
@@ -342,7 +342,7 @@ class SupplierIndex:
                     if not self._known(word):
                         bisect.insort(self.vocabulary, word)
                 postings[word].add(doc)
-            for pair in _pairs(words):
+            for pair in itertools.pairwise(words):
                 self.pairs.setdefault(pair, BitMap()).add(doc)
         for gram in _trigrams(" ".join(own)):
             self.trigrams.setdefault(gram, BitMap()).add(doc)
@@ -495,7 +495,7 @@ class SupplierIndex:
             hits = [p[words[0]] for p in self.postings.values() if words[0] in p]
             return BitMap.union(*hits) if hits else BitMap()
         result: BitMap | None = None
-        for pair in _pairs(list(words)):
+        for pair in itertools.pairwise(words):
             docs = self.pairs.get(pair)
             if docs is None:
                 return BitMap()
@@ -609,7 +609,7 @@ class TextMatch:
         return total[docs]
 
 
-def _merge(target: dict[str, BitMap], found: dict[str, list[int]]) -> None:
+def _merge(target: dict[Any, BitMap], found: dict[Any, list[int]]) -> None:
     """OR one load step's document lists into the index's bitmaps."""
     for key, docs in found.items():
         bitmap = to_bitmap(docs)
@@ -617,10 +617,6 @@ def _merge(target: dict[str, BitMap], found: dict[str, list[int]]) -> None:
             target[key] |= bitmap
         else:
             target[key] = bitmap
-
-
-def _pairs(words: Sequence[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def _folded(name: str) -> str:
