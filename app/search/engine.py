@@ -146,8 +146,10 @@ class SearchEngine:
         with deadline_lifted(connection):  # once started, a build is worth finishing
             index = SupplierIndex(Labels.of(capability_labels(connection)))
             index.load(load_records(connection))
-        self.index = index
-        self._advance(session, state)
+            index.name_order()
+            position = _position(session, state)
+        # Swapped in whole: a failure above leaves the previous index and position as they were.
+        self.index, self.position, self.token = index, position, state.token
         self.builds += 1
         self.build_seconds = time.perf_counter() - started
         self._save()
@@ -203,12 +205,15 @@ class SearchEngine:
             log.warning("search snapshot not written", extra={"error": repr(exc)[:300]})
 
     def _advance(self, session: Session, state: State) -> None:
-        self.token = state.token
-        if state.top is None:
-            self.position = None
-            return
-        event = _state(session, (state.top, 0, 0, None)).event
-        self.position = (state.top, *event) if event else None
+        self.position, self.token = _position(session, state), state.token
+
+
+def _position(session: Session, state: State) -> Position:
+    """The feed position `state` stands for, with the fingerprint of its event."""
+    if state.top is None:
+        return None
+    event = _state(session, (state.top, 0, 0, None)).event
+    return (state.top, *event) if event else None
 
 
 def _state(session: Session, position: Position) -> State:
