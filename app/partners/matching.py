@@ -3,14 +3,12 @@
 Partners call `POST /suppliers/match` with a record of theirs before importing it. Two steps:
 
 1. Candidates, from indexes only (never a scan of the registry): the supplier with the same
-   VAT number (partial unique index); suppliers whose name or legal name has a word starting
-   like each word of the candidate's normalised name or legal name, so a typo late in a word
-   is no obstacle (search's full-text indexes: FTS5 prefix index on SQLite, the weight-A
-   lexemes of `supplier_search.search_vector` on PostgreSQL); suppliers whose name shares the
-   most trigrams with it, typos anywhere (search's FTS5 trigram index and its vocabulary on
-   SQLite, pg_trgm GIN on PostgreSQL); and, when the candidate names a province, the
-   suppliers of that province (index) in the same city or postal code with the same street or
-   website. At most MAX_CANDIDATES in all.
+   VAT number (partial unique index); from the search index (`app.search.index`), suppliers
+   whose name or legal name has a word starting like each word of the candidate's normalised
+   name or legal name, so a typo late in a word is no obstacle, and suppliers whose name
+   shares the most of its rarest trigrams, typos anywhere; and, when the candidate names a
+   province, the suppliers of that province (index) in the same city or postal code with the
+   same street or website. At most MAX_CANDIDATES in all.
 2. Scoring of those in Python, by hand, with the weights below:
 
    - name evidence: the best RapidFuzz similarity (`ratio` or `token_sort_ratio`) between the
@@ -32,12 +30,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
-from sqlalchemy import bindparam, func, or_, select, text
+import numpy as np
+from pyroaring import BitMap
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from app.auth.caller import Caller
 from app.partners.schemas import MatchItem, MatchReason, MatchRequest, website_host
+from app.search.engine import engine_for
+from app.search.index import to_numpy
 from app.search.text import fold
 from app.suppliers.models import Supplier
 from app.suppliers.service import public_records
@@ -67,8 +69,6 @@ ADDRESS_LIMIT = MAX_CANDIDATES - 4 * NAME_BRANCH_LIMIT - 1
 MIN_GRAMS = 4
 MAX_GRAMS = 8
 GRAM_POSTINGS_BUDGET = 6000
-WORD_MATCHES_RANKED = 500
-PG_SIMILARITY_THRESHOLD = 0.45
 MAX_WORDS = 12
 # Words are matched by their first characters: a typo further on does not lose the match.
 WORD_PREFIX = 4
@@ -409,113 +409,37 @@ def score(candidate: Record, supplier: Record) -> tuple[float, list[MatchReason]
 # ---------------------------------------------------------------- candidates
 
 
-def _quote(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _trigrams(value: str) -> list[str]:
-    return sorted({value[i : i + 3] for i in range(len(value) - 2)})
-
-
 def _prefixes(words: list[str]) -> list[str]:
     """Each word cut to WORD_PREFIX characters (numbers whole): `lavorzioni` -> `lavo`."""
     return list(dict.fromkeys(w if w.isdigit() else w[:WORD_PREFIX] for w in words))
 
 
-def _sqlite_words(*, session: Session, words: list[str], limit: int) -> Iterable[int]:
-    """Suppliers whose name or legal name has a word starting like each word, best bm25 first."""
-    terms = " AND ".join(
-        _quote(p) if p.isdigit() or len(p) < WORD_PREFIX else f"{_quote(p)}*"
-        for p in _prefixes(words)
-    )
-    return session.execute(
-        text("SELECT rowid FROM supplier_fts WHERE supplier_fts MATCH :q ORDER BY rank LIMIT :n"),
-        {"q": "{name legal_name} : (" + terms + ")", "n": limit},
-    ).scalars()
-
-
-def _sqlite_trigrams(*, session: Session, needle: str, limit: int) -> Iterable[int]:
-    """Names sharing the needle's rarest trigrams, best bm25 first.
-
-    At least MIN_GRAMS of them (one typo breaks at most three), then more while their
-    postings stay within GRAM_POSTINGS_BUDGET, at most MAX_GRAMS: the cost of the match is
-    the number of postings read, and common trigrams add little but cost.
-    """
-    grams = _trigrams(needle)
-    if not grams:
-        return []
-    frequency = dict(
-        session.execute(
-            text("SELECT term, doc FROM supplier_name_trgm_vocab WHERE term IN :grams").bindparams(
-                bindparam("grams", expanding=True)
-            ),
-            {"grams": grams},
-        ).all()
-    )
-    chosen: list[str] = []
-    postings = 0
-    for gram in sorted((g for g in grams if frequency.get(g)), key=lambda g: (frequency[g], g)):
-        postings += frequency[gram]
-        if len(chosen) >= MIN_GRAMS and (
-            postings > GRAM_POSTINGS_BUDGET or len(chosen) >= MAX_GRAMS
-        ):
-            break
-        chosen.append(gram)
-    if not chosen:
-        return []
-    return session.execute(
-        text(
-            "SELECT rowid FROM supplier_name_trgm WHERE supplier_name_trgm MATCH :q "
-            "ORDER BY rank LIMIT :n"
-        ),
-        {"q": " OR ".join(_quote(g) for g in chosen), "n": limit},
-    ).scalars()
-
-
-def _postgres_words(*, session: Session, words: list[str], limit: int) -> Iterable[int]:
-    """Suppliers whose name or legal name (weight A) has a word starting like each word, best
-    ts_rank first.
-
-    Only the first WORD_MATCHES_RANKED matches are ranked: more means the words are common,
-    and the trigram branch, ordered by similarity, then finds the close names.
-    """
-    # Words are [^\W_]+, so no tsquery syntax gets in; `:*A`: prefix, in name or legal name.
-    query = " & ".join(
-        f"{p}:A" if p.isdigit() or len(p) < WORD_PREFIX else f"{p}:*A" for p in _prefixes(words)
-    )
-    return session.execute(
-        text(
-            "SELECT supplier_id FROM ("
-            " SELECT supplier_id, search_vector FROM supplier_search"
-            " WHERE search_vector @@ to_tsquery('escouting_it', :q) LIMIT :ranked"
-            ") AS hits "
-            "ORDER BY ts_rank(search_vector, to_tsquery('escouting_it', :q)) DESC, supplier_id "
-            "LIMIT :n"
-        ),
-        {"q": query, "ranked": WORD_MATCHES_RANKED, "n": limit},
-    ).scalars()
-
-
-def _postgres_trigrams(*, session: Session, needle: str, limit: int) -> Iterable[int]:
-    """Names with pg_trgm similarity of at least PG_SIMILARITY_THRESHOLD, most similar first.
-
-    The threshold of `%` is a setting; raised for this one statement (the default, 0.3, makes
-    the GIN index hand over thousands of names sharing a common word).
-    """
-    session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {PG_SIMILARITY_THRESHOLD}"))
-    ids = list(
-        session.execute(
-            text(
-                "SELECT supplier_id FROM supplier_search WHERE name_folded % :needle "
-                "ORDER BY similarity(name_folded, :needle) DESC, supplier_id LIMIT :n"
-            ),
-            {"needle": needle, "n": limit},
-        ).scalars()
-    )
-    # Back to the session's value. (A failed statement rolls the transaction back, and the
-    # SET LOCAL with it.)
-    session.execute(text("RESET pg_trgm.similarity_threshold"))
-    return ids
+def _name_ids(*, session: Session, needles: list[str]) -> list[int]:
+    """From the search index: for each needle, suppliers whose name or legal name has a word
+    starting like each of its words (the closest names first when there are more), and those
+    whose name shares the most of its rarest trigrams (typos anywhere)."""
+    found: dict[int, None] = {}
+    with engine_for(session).current(session) as index:
+        for needle in needles:
+            docs: BitMap | None = None
+            for prefix in _prefixes(needle.split()[:MAX_WORDS]):
+                if prefix.isdigit() or len(prefix) < WORD_PREFIX:
+                    postings = index.postings["name"]
+                    hits = postings[prefix] & index.live if prefix in postings else BitMap()
+                else:
+                    hits = index.starting(prefix, field="name")
+                docs = hits if docs is None else docs & hits
+            words = to_numpy(docs) if docs else np.zeros(0, dtype=np.int64)
+            if len(words) > NAME_BRANCH_LIMIT:
+                names = {int(d): index.lower_names[d] for d in words.tolist()}
+                best = process.extract(needle, names, scorer=fuzz.ratio, limit=NAME_BRANCH_LIMIT)
+                words = np.array([doc for _, _, doc in best], dtype=np.int64)
+            close = index.names_sharing_trigrams(
+                needle, grams=MIN_GRAMS, most=MAX_GRAMS, budget=GRAM_POSTINGS_BUDGET
+            )[:NAME_BRANCH_LIMIT]
+            for doc in [*words.tolist(), *close.tolist()]:
+                found[int(index.supplier.data[doc])] = None
+    return list(found)
 
 
 def _address_ids(*, session: Session, candidate: Record, raw: MatchRequest) -> Iterable[int]:
@@ -562,17 +486,8 @@ def candidate_ids(*, session: Session, candidate: Record, raw: MatchRequest) -> 
                 ).scalars()
             )
         )
-    postgres = session.get_bind().dialect.name == "postgresql"
-    words_branch = _postgres_words if postgres else _sqlite_words
-    trigrams_branch = _postgres_trigrams if postgres else _sqlite_trigrams
-    for needle in dict.fromkeys(k for k in (candidate.name_key, candidate.legal_key) if k):
-        words = needle.split()[:MAX_WORDS]
-        found.update(
-            dict.fromkeys(words_branch(session=session, words=words, limit=NAME_BRANCH_LIMIT))
-        )
-        found.update(
-            dict.fromkeys(trigrams_branch(session=session, needle=needle, limit=NAME_BRANCH_LIMIT))
-        )
+    needles = list(dict.fromkeys(k for k in (candidate.name_key, candidate.legal_key) if k))
+    found.update(dict.fromkeys(_name_ids(session=session, needles=needles)))
     found.update(dict.fromkeys(_address_ids(session=session, candidate=candidate, raw=raw)))
     return list(found)[:MAX_CANDIDATES]
 

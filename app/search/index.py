@@ -380,11 +380,11 @@ class SupplierIndex:
                 bitmaps.setdefault(value, BitMap()).add(doc)
         if record.verified:
             self.verified.add(doc)
-        if record.employees is not None:
-            self.employees.set(doc, record.employees)
-        if record.lat is not None and record.lon is not None:
-            self.lat.set(doc, record.lat)
-            self.lon.set(doc, record.lon)
+        located = record.lat is not None and record.lon is not None
+        # Every column is set (unknown: NaN), so each is as long as the documents.
+        self.employees.set(doc, np.nan if record.employees is None else record.employees)
+        self.lat.set(doc, record.lat if located else np.nan)
+        self.lon.set(doc, record.lon if located else np.nan)
         self.updated.set(doc, micros(record.updated_at))
         for cert in record.certificates:
             self.certificates.setdefault(cert.standard, _Rows()).append(doc, cert)
@@ -488,6 +488,40 @@ class SupplierIndex:
                 postings = self.postings[name]
                 found[name] += [postings[m] for m in matches if m in postings]
         return {name: BitMap.union(*bms) if bms else BitMap() for name, bms in found.items()}
+
+    def starting(self, prefix: str, *, field: str) -> BitMap:
+        """Live documents with a word of `field` that starts with `prefix` (duplicate matching
+        asks for name words this way, without stems)."""
+        postings = self.postings[field]
+        start = bisect.bisect_left(self.vocabulary, prefix)
+        hits = []
+        for word in itertools.takewhile(lambda w: w.startswith(prefix), self.vocabulary[start:]):
+            if word in postings:
+                hits.append(postings[word])
+        return BitMap.union(*hits) & self.live if hits else BitMap()
+
+    def names_sharing_trigrams(
+        self, needle: str, *, grams: int, most: int, budget: int
+    ) -> np.ndarray:
+        """Live documents whose name shares the most of `needle`'s rarest trigrams (at least
+        `grams` of them, up to `most` while their postings stay within `budget`), most shared
+        first, then by document."""
+        present = sorted(
+            (g for g in _trigrams(needle, limit=None) if g in self.trigrams),
+            key=lambda g: (len(self.trigrams[g]), g),
+        )
+        chosen: list[str] = []
+        postings = 0
+        for gram in present:
+            postings += len(self.trigrams[gram])
+            if len(chosen) >= grams and (postings > budget or len(chosen) >= most):
+                break
+            chosen.append(gram)
+        if not chosen:
+            return np.zeros(0, dtype=np.int64)
+        docs = np.concatenate([to_numpy(self.trigrams[g] & self.live) for g in chosen])
+        found, counts = np.unique(docs, return_counts=True)
+        return found[np.lexsort((found, -counts))]
 
     def phrase(self, words: tuple[str, ...]) -> BitMap:
         """Documents with `words` in a row within one field (a lone word: that exact word)."""
