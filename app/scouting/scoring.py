@@ -17,7 +17,6 @@ requested point, and whether its province and size class are among those asked f
 """
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +25,8 @@ from sqlmodel import Session
 
 from app.scouting import ranking
 from app.search.engine import engine_for
-from app.search.index import LEVEL, SupplierIndex, to_numpy
-from app.search.service import EARTH_RADIUS_KM
+from app.search.index import LEVEL, SupplierIndex, to_bitmap
+from app.search.service import EARTH_RADIUS_KM, KM_PER_DEGREE
 from app.suppliers.schemas import VERIFICATION_LEVELS
 
 Row = tuple[float, int, int]  # (-score, supplier id, bit mask of the words it mentions)
@@ -36,34 +35,46 @@ Row = tuple[float, int, int]  # (-score, supplier id, bit mask of the words it m
 @dataclass(frozen=True)
 class Ranking:
     """Every match of a request as parallel arrays, in no particular order: minus the score
-    (rounded as shown), the supplier id, and the bit mask of the description words its profile
-    mentions. Pages are picked from it in the order (-score, id) without sorting it all."""
+    (rounded as shown), the supplier id and the index document. Pages are picked from it in
+    the order (-score, id) without sorting it all; the bit mask of the description words a
+    row's profile mentions is read for the rows of a page only (`terms`: the candidates that
+    mention word i, for bit i)."""
 
     neg: np.ndarray  # float64
     ids: np.ndarray  # int64
-    words: np.ndarray  # int64
+    docs: np.ndarray  # uint32
+    terms: tuple[BitMap, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def where(self, keep: np.ndarray) -> "Ranking":
-        return Ranking(neg=self.neg[keep], ids=self.ids[keep], words=self.words[keep])
+        return Ranking(
+            neg=self.neg[keep], ids=self.ids[keep], docs=self.docs[keep], terms=self.terms
+        )
 
     def page(self, *, after: tuple[float, int] | None, limit: int) -> list[Row]:
         """The first `limit` rows after the (-score, id) position `after` (from the start
         when None), in page order."""
-        neg, ids, words = self.neg, self.ids, self.words
+        neg, ids, docs = self.neg, self.ids, self.docs
         if after is not None:
             bound, last = after
             keep = (neg > bound) | ((neg == bound) & (ids > last))
-            neg, ids, words = neg[keep], ids[keep], words[keep]
+            neg, ids, docs = neg[keep], ids[keep], docs[keep]
         chosen = _first(neg, ids, limit)
-        rows = zip(neg[chosen].tolist(), ids[chosen].tolist(), words[chosen].tolist(), strict=True)
-        return list(rows)
+        return [
+            (score, supplier_id, self._words(doc))
+            for score, supplier_id, doc in zip(
+                neg[chosen].tolist(), ids[chosen].tolist(), docs[chosen].tolist(), strict=True
+            )
+        ]
 
     def rows(self) -> list[Row]:
         """Every row, in page order."""
         return self.page(after=None, limit=len(self))
+
+    def _words(self, doc: int) -> int:
+        return sum(1 << i for i, found in enumerate(self.terms) if doc in found)
 
 
 def _first(primary: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
@@ -91,35 +102,41 @@ def rank_all(*, session: Session, criteria: ranking.Request) -> Ranking:
         return rank_index(index, criteria)
 
 
-def candidates(index: SupplierIndex, criteria: ranking.Request) -> BitMap:
-    """The knock-outs: live documents serving one of the chains and holding, for every
-    required standard, a certificate the request's rule admits."""
-    rule = criteria.rule
-    level = None if rule.counts_every_level else rule.min_verification
-    sets = [
-        index.valid_certificates(standard=standard, day=rule.day, verification=level)
-        for standard in criteria.required_certifications
-    ]
-    sets.append(index.union("supply_chain", criteria.supply_chains))
-    matched = index.live
-    for bitmap in sorted(sets, key=len):  # smallest first: every later step is cheaper
-        matched = matched & bitmap
-        if not matched:
-            break
-    return matched
+def knockouts(
+    index: SupplierIndex, criteria: ranking.Request
+) -> tuple[BitMap, np.ndarray, list[np.ndarray]]:
+    """The candidates: live documents serving one of the chains and holding, for every
+    required standard, a certificate the request's rule admits. As a bitmap and as an array
+    of documents, with, per required standard, the level of each one's most trusted admitted
+    certificate (what the trust component reads)."""
+    matched = index.live & index.union("supply_chain", criteria.supply_chains)
+    docs = _array(matched)
+    levels: list[np.ndarray] = []
+    for standard in criteria.required_certifications:
+        level = _best_level(index, criteria.rule, standard)[docs]
+        held = level >= 0
+        if not held.all():
+            docs, level = docs[held], level[held]
+            levels = [other[held] for other in levels]
+        levels.append(level)
+    if len(docs) < len(matched):
+        matched = to_bitmap(docs)
+    return matched, docs, levels
 
 
 def rank_index(index: SupplierIndex, criteria: ranking.Request) -> Ranking:
-    """`rank_all` on an index already brought up to date (and held)."""
-    matched = candidates(index, criteria)
-    docs = to_numpy(matched)
+    """`rank_all` on an index already brought up to date (and held).
+
+    Facts are gathered into arrays by document number (one byte each where that suffices, so
+    they stay in cache) and read for the candidates once."""
+    matched, docs, levels = knockouts(index, criteria)
     n = len(docs)
     size = index.size
 
     def member(bitmap: BitMap) -> np.ndarray:
         """Whether each candidate is in `bitmap`."""
         dense = np.zeros(size, dtype=bool)
-        dense[to_numpy(bitmap & matched)] = True
+        dense[_array(bitmap & matched)] = True
         return dense[docs]
 
     components: dict[str, np.ndarray] = {}
@@ -128,24 +145,22 @@ def rank_index(index: SupplierIndex, criteria: ranking.Request) -> Ranking:
         ("preferred_capabilities", criteria.preferred_capabilities),
     ):
         if codes:
-            components[name] = _covered(index, criteria, codes, matched, docs) / len(codes)
-    words = np.zeros(n, dtype=np.int64)
+            covered = np.zeros(size, dtype=np.uint8)  # at most MAX_CODES (50) codes
+            for code in codes:
+                subtree = criteria.subtrees.get(code, frozenset({code}))
+                covered[_array(index.union("capability", subtree) & matched)] += 1
+            components[name] = covered[docs] / len(codes)
+    terms: list[BitMap] = []
     if criteria.terms:
-        dense = np.zeros(size, dtype=np.int64)
-        hits = np.zeros(size, dtype=np.int64)
-        for i, term in enumerate(criteria.terms):
-            found = to_numpy(BitMap.union(*index.word(term).values()) & matched)
-            dense[found] |= 1 << i
-            hits[found] += 1
-        words = dense[docs]
+        hits = np.zeros(size, dtype=np.uint8)  # at most ranking.MAX_TERMS (12) words
+        for term in criteria.terms:
+            found = BitMap.union(*index.word(term).values()) & matched
+            terms.append(found)
+            hits[_array(found)] += 1
         components["text"] = hits[docs] / len(criteria.terms)
     near = None
     if criteria.near is not None:
-        lat, lon, radius = criteria.near
-        distance = _distance_km(index, lat, lon, docs)
-        with np.errstate(invalid="ignore"):
-            inside = distance < radius  # no location (NaN): never inside
-        near = np.where(inside, 1 - distance / radius, 0.0)
+        near = _proximity(index, criteria.near, docs)
     if criteria.provinces:
         in_province = member(index.union("province", criteria.provinces))
         near = np.where(in_province, 1.0, near if near is not None else 0.0)
@@ -155,50 +170,43 @@ def rank_index(index: SupplierIndex, criteria: ranking.Request) -> Ranking:
         components["size"] = member(index.union("size_class", criteria.size_classes)) * 1.0
     if criteria.required_certifications:
         trust = np.zeros(n, dtype=np.float64)
-        for standard in criteria.required_certifications:
-            trust += _best_trust(index, criteria.rule, standard)[docs]
+        for level in levels:
+            trust += _TRUST[level]
         components["certificate_trust"] = trust / len(criteria.required_certifications)
     score = _score(components, n)
-    return Ranking(neg=-score, ids=index.supplier.data[docs], words=words)
+    ids = index.supplier.data[docs]
+    return Ranking(neg=-score, ids=ids, docs=docs, terms=tuple(terms))
+
+
+def _array(bitmap: BitMap) -> np.ndarray:
+    """The documents of a bitmap, ascending, as uint32 (no copy: an index array as it is)."""
+    return np.frombuffer(bitmap.to_array(), dtype=np.uint32)
 
 
 def _score(components: dict[str, np.ndarray], n: int) -> np.ndarray:
     """`ranking.score` of every candidate: the weighted mean of the components asked for (in
-    the order of WEIGHTS, as `score` adds them), rounded."""
+    the order of WEIGHTS, as `score` adds them), rounded. Every component is in 0..1 as
+    computed, so `score`'s clamp changes nothing and is left out."""
     asked = [name for name in ranking.WEIGHTS if name in components]
     total = sum(ranking.WEIGHTS[name] for name in asked)
     if not asked or total <= 0:
         return np.ones(n, dtype=np.float64)
     mean = np.zeros(n, dtype=np.float64)
     for name in asked:
-        mean += ranking.WEIGHTS[name] * np.clip(components[name], 0.0, 1.0)
+        mean += ranking.WEIGHTS[name] * components[name]
     return np.round(mean / total, ranking.SCORE_DIGITS)
 
 
-def _covered(
-    index: SupplierIndex,
-    criteria: ranking.Request,
-    codes: Sequence[str],
-    matched: BitMap,
-    docs: np.ndarray,
-) -> np.ndarray:
-    """How many of `codes` each candidate covers: holds the code or one below it."""
-    count = np.zeros(index.size, dtype=np.int16)
-    for code in codes:
-        subtree = criteria.subtrees.get(code, frozenset({code}))
-        count[to_numpy(index.union("capability", subtree) & matched)] += 1
-    return count[docs]
-
-
-# Trust of each level (an index of VERIFICATION_LEVELS), levels by ascending trust.
-_TRUST = np.array([ranking.TRUST.get(name, 0.0) for name in VERIFICATION_LEVELS])
+# Trust by level (an index of VERIFICATION_LEVELS; the last entry, -1: no certificate), and
+# the levels by ascending trust.
+_TRUST = np.array([*(ranking.TRUST.get(name, 0.0) for name in VERIFICATION_LEVELS), 0.0])
 _BY_TRUST = sorted(range(len(VERIFICATION_LEVELS)), key=lambda level: _TRUST[level])
 
 
-def _best_trust(index: SupplierIndex, rule: ranking.CertificateRule, standard: str) -> np.ndarray:
-    """By document: the trust of its best certificate of `standard` that `rule` admits (0
-    without one). Dead documents' rows count too; only live candidates are read."""
-    best = np.zeros(index.size, dtype=np.float64)
+def _best_level(index: SupplierIndex, rule: ranking.CertificateRule, standard: str) -> np.ndarray:
+    """By document: the level of its most trusted certificate of `standard` that `rule`
+    admits (-1 without one). Dead documents' rows count too; only live candidates are read."""
+    best = np.full(index.size, -1, dtype=np.int8)
     rows = index.certificates.get(standard)
     if rows is None:
         return best
@@ -209,27 +217,51 @@ def _best_trust(index: SupplierIndex, rule: ranking.CertificateRule, standard: s
     if not rule.counts_every_level:
         admitted &= levels >= LEVEL[rule.min_verification]
     doc = rows.doc[:n]
-    for level in _BY_TRUST:  # a better level overwrites a worse one
-        best[doc[admitted & (levels == level)]] = _TRUST[level]
+    for level in _BY_TRUST:  # a more trusted level overwrites a less trusted one
+        best[doc[admitted & (levels == level)]] = level
     return best
 
 
-def _distance_km(index: SupplierIndex, lat: float, lon: float, docs: np.ndarray) -> np.ndarray:
-    """Great-circle kilometres of each document from (lat, lon); NaN without a location."""
+def _proximity(
+    index: SupplierIndex, near: tuple[float, float, float], docs: np.ndarray
+) -> np.ndarray:
+    """1 - distance / radius inside the radius (great-circle km), else 0 (also without a
+    location). Only candidates in the box around the circle (its bands of latitude and
+    longitude) are measured: outside it they are farther than the radius."""
+    lat, lon, radius = near
     lats = _column(index.lat.data, docs)
-    lons = _column(index.lon.data, docs)
+    with np.errstate(invalid="ignore"):  # NaN: no location, outside
+        band = np.flatnonzero(np.abs(lats - lat) <= radius / KM_PER_DEGREE)
+    lats, lons = lats[band], _column(index.lon.data, docs[band])
+    reach = _longitude_reach(lat, radius)
+    if reach is not None:
+        close = np.abs((lons - lon + 180) % 360 - 180) <= reach
+        band, lats, lons = band[close], lats[close], lons[close]
     half = math.pi / 360
     haversine = (
         np.sin((lats - lat) * half) ** 2
         + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
     )
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(haversine, 1.0)))
+    distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(haversine, 1.0)))
+    proximity = np.zeros(len(docs), dtype=np.float64)
+    proximity[band] = np.where(distance < radius, 1 - distance / radius, 0.0)
+    return proximity
+
+
+def _longitude_reach(lat: float, radius_km: float) -> float | None:
+    """The largest difference in longitude (degrees, with a margin) of a point within
+    `radius_km` of latitude `lat`; None when the circle holds a pole (any longitude)."""
+    angle = radius_km / EARTH_RADIUS_KM
+    ratio = math.sin(min(angle, math.pi / 2)) / max(math.cos(math.radians(lat)), 1e-12)
+    if angle >= math.pi / 2 or ratio >= 1:
+        return None
+    return math.degrees(math.asin(ratio)) * 1.001 + 1e-9
 
 
 def _column(data: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """`data[docs]` of a float column that grows only when set: documents past its end were
     never set (NaN)."""
-    if len(docs) and docs[-1] >= len(data):
+    if len(docs) and int(docs.max()) >= len(data):
         values = np.full(len(docs), np.nan)
         within = docs < len(data)
         values[within] = data[docs[within]]
