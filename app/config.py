@@ -79,12 +79,6 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the API (CORS), comma-separated; "
         "empty: no cross-origin browser access.",
     )
-    scouting_ranking_cache_size: int = Field(
-        default=32,
-        ge=0,
-        description="Full match rankings of scouting requests kept per worker until the data "
-        "or the request changes (entries); 0 turns the cache off.",
-    )
 
     redis_url: str | None = Field(
         default=None,

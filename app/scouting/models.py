@@ -7,7 +7,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 from app.db import utcnow
 
-# Bumped on every change of a request (ETag, If-Match; part of the ranking cache key).
+# Bumped on every change of a request (ETag, If-Match; part of the match cursors).
 _version_column = Column("version", sa.Integer, nullable=False)
 
 

@@ -1,9 +1,10 @@
 """How suppliers that pass a request's knock-outs are ranked: the one place of the weights.
 
 Everything here is a pure function of plain values, so the ranking can be read, tested and
-explained without a database. `app.scouting.scoring` computes the same score in SQL for every
-supplier that passes the knock-outs (reading WEIGHTS and TRUST from here); the suppliers of a
-page are explained by `assess`, and tests/scouting/test_scoring.py holds the two together.
+explained without a database. `app.scouting.scoring` computes the same score on the search
+index for every supplier that passes the knock-outs (reading WEIGHTS and TRUST from here); the
+suppliers of a page are explained by `assess`, and tests/scouting/test_scoring.py holds the two
+together.
 
 A supplier's score is a weighted mean of six components, each in 0..1; a component the
 request does not ask about (no preferred capabilities, no location, no size classes, no
@@ -210,9 +211,10 @@ class CertificateRule:
     issue unknown), not expired on `day`, checked at least at `min_verification` (the order of
     `VERIFICATION_LEVELS`).
 
-    The one definition of the knock-out. `qualifies` applies it to one certificate; the SQL
-    (`app.scouting.scoring.qualifying_certificate`) is search's `valid_certificate` with the
-    same day and trust level; tests hold the two together.
+    The one definition of the knock-out. `qualifies` applies it to one certificate; the
+    matches use the search index's `valid_certificates` and one supplier's probe the SQL
+    `app.scouting.service.qualifying_certificate` (search's `valid_certificate`), both with
+    the same day and trust level; tests hold them together.
     """
 
     day: date
@@ -312,8 +314,8 @@ def _covered_by(code: str, request: Request, held: set[str]) -> str | None:
 def assess(request: Request, facts: Facts) -> Assessment:
     """Score one supplier and say why: what it meets, what it misses, what will lapse.
 
-    `app.scouting.scoring` computes the same score for every candidate in SQL; this is the
-    explained version for the suppliers of one page.
+    `app.scouting.scoring` computes the same score for every candidate on the search index;
+    this is the explained version for the suppliers of one page.
     """
     matched: list[Note] = []
     missing: list[Note] = []

@@ -1,366 +1,269 @@
-"""The ranking of a whole request in SQL: every candidate's score from one statement.
+"""The ranking of a whole request on the search index: knock-outs as bitmaps, scores in numpy.
 
 `app.scouting.ranking` says what a score is, for one supplier and with its explanation; this
-module computes the same weighted mean for every supplier that passes the knock-outs inside
-the database, so ranking 30,000 candidates costs set-based scans instead of 30,000 Python
-assessments. The weights and trust levels are read from `ranking` (the one place they live).
+module computes the same weighted mean for every supplier that passes the knock-outs, on this
+worker's search index (`app.search.engine`, brought up to the data the session sees first), so
+ranking 50,000 candidates costs a few bitmap operations and vectorised passes instead of a SQL
+statement or 50,000 Python assessments. The weights and trust levels are read from `ranking`
+(the one place they live).
 
-The statement has two steps. `facts` (materialized) holds, per candidate, how many required
-and preferred capabilities it covers, which description words its profile mentions (a bit
-mask), the summed trust of its required certificates, its distance from the requested point,
-and whether its province and size class are among those asked for. Capabilities come from
-one grouped pass over `supplier_capability` (a count and bit masks per supplier, joined in;
-see `_coverage`), so 100 requested codes cost about what 5 do. Words are membership tests of
-the candidate's id in sets read once (a word's FTS5 rowids on SQLite), or on PostgreSQL a
-test of the candidate's own `tsvector`; the trust of each required standard comes from one
-grouped scan of the certificate index, joined in. The outer query folds the facts into the
-score.
+Knock-outs: the live documents of the requested supply chains, intersected with, for every
+required standard, the documents holding a certificate the request's rule admits. Facts per
+candidate, each from one pass: how many requested capabilities it covers (a code is covered by
+the union of its subtree's bitmaps), which description words its profile mentions (bit i: the
+search engine's match of word i, a prefix of its stems in any field), the best trust of its
+qualifying certificates of each required standard, its great-circle distance from the
+requested point, and whether its province and size class are among those asked for.
 """
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+import math
+from dataclasses import dataclass
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Float,
-    Integer,
-    Select,
-    String,
-    and_,
-    case,
-    cast,
-    column,
-    func,
-    literal,
-    or_,
-    select,
-    table,
-    text,
-    values,
-)
-from sqlmodel import Session, col
+import numpy as np
+from pyroaring import BitMap
+from sqlmodel import Session
 
 from app.scouting import ranking
-from app.search.service import EARTH_RADIUS_KM, haversine_term, valid_certificate
-from app.search.text import fts5_query
-from app.suppliers.models import Supplier, SupplierCapability, SupplierCertification
+from app.search.engine import engine_for
+from app.search.index import LEVEL, SupplierIndex, to_bitmap
+from app.search.service import EARTH_RADIUS_KM, KM_PER_DEGREE
+from app.suppliers.schemas import VERIFICATION_LEVELS
 
-# (-score, supplier id, bit mask of the description words its profile mentions), page order
-Ranked = list[tuple[float, int, int]]
-
-# PostgreSQL's full-text table (revision 0005; not a model: SQLite has FTS5 instead).
-_SEARCH = table("supplier_search", column("supplier_id", Integer))
-_FTS = table("supplier_fts", column("rowid", Integer))  # SQLite FTS5 (revision 0002)
+Row = tuple[float, int, int]  # (-score, supplier id, bit mask of the words it mentions)
 
 
-def qualifying_certificate(
-    rule: ranking.CertificateRule, standard: str | None = None
-) -> list[ColumnElement[bool]]:
-    """Conditions on `supplier_certification` for a certificate that `rule` admits (of
-    `standard`, if given): search's `valid_certificate` on the rule's day at its trust level,
-    the SQL twin of `ranking.CertificateRule.qualifies`. At the lowest level every
-    certificate counts, and no condition on `verification` is added (a useless `IN` of every
-    level cost SQLite 15% of a typical ranking)."""
-    level = None if rule.counts_every_level else rule.min_verification
-    return valid_certificate(day=rule.day, verification=level, standard=standard)
+@dataclass(frozen=True)
+class Ranking:
+    """Every match of a request as parallel arrays, in no particular order: minus the score
+    (rounded as shown), the supplier id and the index document. Pages are picked from it in
+    the order (-score, id) without sorting it all; the bit mask of the description words a
+    row's profile mentions is read for the rows of a page only (`terms`: the candidates that
+    mention word i, for bit i)."""
 
+    neg: np.ndarray  # float64
+    ids: np.ndarray  # int64
+    docs: np.ndarray  # uint32
+    terms: tuple[BitMap, ...] = ()
 
-def _number(value: float) -> ColumnElement[float]:
-    return literal(value, Float)
+    def __len__(self) -> int:
+        return len(self.ids)
 
+    def where(self, keep: np.ndarray) -> "Ranking":
+        return Ranking(
+            neg=self.neg[keep], ids=self.ids[keep], docs=self.docs[keep], terms=self.terms
+        )
 
-def _bit(condition: ColumnElement[bool], value: int = 1) -> ColumnElement[int]:
-    return case((condition, literal(value, Integer)), else_=literal(0, Integer))
-
-
-def _total(terms: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
-
-
-def _tsquery(name: str) -> str:
-    return (
-        f"(websearch_to_tsquery('escouting_it', :{name}) "
-        f"|| websearch_to_tsquery('escouting_en', :{name}))"
-    )
-
-
-def _words_mask(dialect: str, terms: Sequence[str], only: Select[Any] | None) -> ColumnElement[int]:
-    """Bit i set when the supplier's profile mentions description word i, by the database's
-    full-text machinery (Italian and English stemming on both databases).
-
-    PostgreSQL tests each word against the candidate's own `search_vector` (joined in by the
-    caller), which is cheaper than one index scan per common word; SQLite reads each word's
-    rowids from FTS5 once and probes them per candidate, or for `only` a few suppliers asks
-    FTS5 about each one's rowid.
-    """
-    bits = []
-    for i, term in enumerate(terms):
-        name = f"w{i}"
-        if dialect == "postgresql":
-            # A scalar subquery is evaluated once; the functions themselves would be per row.
-            hit = text(f"supplier_search.search_vector @@ (SELECT {_tsquery(name)})").bindparams(
-                **{name: term}
+    def page(self, *, after: tuple[float, int] | None, limit: int) -> list[Row]:
+        """The first `limit` rows after the (-score, id) position `after` (from the start
+        when None), in page order."""
+        neg, ids, docs = self.neg, self.ids, self.docs
+        if after is not None:
+            bound, last = after
+            keep = (neg > bound) | ((neg == bound) & (ids > last))
+            neg, ids, docs = neg[keep], ids[keep], docs[keep]
+        chosen = _first(neg, ids, limit)
+        return [
+            (score, supplier_id, self._words(doc))
+            for score, supplier_id, doc in zip(
+                neg[chosen].tolist(), ids[chosen].tolist(), docs[chosen].tolist(), strict=True
             )
-        else:
-            match = text(f"supplier_fts MATCH :{name}").bindparams(
-                **{name: fts5_query(term)[0] or '""'}
-            )
-            if only is None:
-                hit = col(Supplier.id).in_(select(_FTS.c.rowid).where(match))
-            else:  # a few suppliers: FTS5 looks the word up at each one's rowid
-                hit = select(_FTS.c.rowid).where(match, _FTS.c.rowid == col(Supplier.id)).exists()
-        bits.append(_bit(hit, 1 << i))  # type: ignore[arg-type]
-    return _total(bits)
-
-
-def _restricted(query: Select[Any], owner: Any, only: Select[Any] | None) -> Select[Any]:
-    return query if only is None else query.where(owner.in_(only))
-
-
-# Bits of one capability mask (a signed 64-bit integer on both databases).
-_MASK_BITS = 62
-
-
-def _coverage(
-    criteria: ranking.Request, only: Select[Any] | None
-) -> tuple[Any, dict[str, ColumnElement[int]]]:
-    """How many of the requested capabilities each supplier covers, from one pass over
-    `supplier_capability`: (a subquery per supplier holding any of them, the count of covered
-    required and preferred codes as expressions over its columns).
-
-    A requested code without narrower ones is covered by holding it: those are counted by
-    summing a weight per held code. A broader one is covered by holding any code of its
-    subtree: every code inside such a subtree gets a bit, a supplier's mask is the sum of the
-    bits of the codes it holds (each code once per supplier, so the sum is their union), and
-    the code is covered when the mask meets its subtree's bits. One membership test per
-    requested code and supplier cost seconds at the caps; this grows with the rows read.
-    """
-    wanted = {
-        kind: {code: criteria.subtrees.get(code, frozenset({code})) for code in codes}
-        for kind, codes in (
-            ("required", criteria.required_capabilities),
-            ("preferred", criteria.preferred_capabilities),
-        )
-    }
-    leaves = {kind: {c for c, sub in w.items() if sub == {c}} for kind, w in wanted.items()}
-    broad = [sub for w in wanted.values() for c, sub in w.items() if sub != {c}]
-    bit = {code: i for i, code in enumerate(sorted(set().union(*broad)))}
-    chunks = range((len(bit) + _MASK_BITS - 1) // _MASK_BITS)
-
-    def bits_of(codes: frozenset[str], chunk: int) -> int:
-        return sum(1 << bit[c] % _MASK_BITS for c in codes if bit[c] // _MASK_BITS == chunk)
-
-    held = (
-        values(
-            column("code", String),
-            *(column(kind, Integer) for kind in wanted),
-            *(column(f"b{k}", BigInteger) for k in chunks),
-            name="capability_weights",
-        )
-        .data(
-            [
-                (
-                    code,
-                    *(int(code in leaves[kind]) for kind in wanted),
-                    *(bits_of(frozenset({code}), k) if code in bit else 0 for k in chunks),
-                )
-                for code in sorted(set().union(*leaves.values(), bit))
-            ]
-        )
-        .cte("capability_weights")
-    )
-    cap = SupplierCapability
-    query = select(
-        col(cap.supplier_id).label("supplier_id"),
-        *(func.sum(held.c[kind]).label(kind) for kind in wanted),
-        *(cast(func.sum(held.c[f"b{k}"]), BigInteger).label(f"m{k}") for k in chunks),
-    ).join(held, held.c.code == col(cap.capability_code))
-    grouped = _restricted(query, col(cap.supplier_id), only).group_by(col(cap.supplier_id))
-    per_supplier = grouped.subquery("capability_coverage")
-    c = per_supplier.c
-
-    def covered(subtree: frozenset[str]) -> ColumnElement[int]:
-        tests = [
-            c[f"m{k}"].op("&")(literal(bits_of(subtree, k), BigInteger)) != 0
-            for k in chunks
-            if bits_of(subtree, k)
         ]
-        return _bit(or_(*tests))
 
-    counts = {
-        kind: _total(
-            [
-                func.coalesce(c[kind], literal(0, Integer)),
-                *(covered(sub) for code, sub in w.items() if code not in leaves[kind]),
-            ]
-        )
-        for kind, w in wanted.items()
-        if w
-    }
-    return per_supplier, counts
+    def rows(self) -> list[Row]:
+        """Every row, in page order."""
+        return self.page(after=None, limit=len(self))
+
+    def _words(self, doc: int) -> int:
+        return sum(1 << i for i, found in enumerate(self.terms) if doc in found)
 
 
-def _trust(criteria: ranking.Request, standard: str, only: Select[Any] | None) -> Any:
-    """(supplier id, trust of its best valid certificate of `standard`) per holder."""
-    cert = SupplierCertification
-    level = case(
-        *(
-            (col(cert.verification) == name, _number(value))
-            for name, value in ranking.TRUST.items()
-        ),
-        else_=_number(0.0),
-    )
-    query = select(col(cert.supplier_id).label("supplier_id"), func.max(level).label("trust"))
-    query = query.where(*qualifying_certificate(criteria.rule, standard))
-    return (
-        _restricted(query, col(cert.supplier_id), only).group_by(col(cert.supplier_id)).subquery()
-    )
+def _first(primary: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k smallest (primary, id) pairs, in order: linear time plus k log k."""
+    n = len(primary)
+    if n > k > 0:
+        kth = np.partition(primary, k - 1)[k - 1]
+        below = np.flatnonzero(primary < kth)
+        ties = np.flatnonzero(primary == kth)
+        need = k - len(below)
+        if len(ties) > need:
+            ties = ties[np.argpartition(ids[ties], need - 1)[:need]]
+        chosen = np.concatenate([below, ties])
+    elif k <= 0:
+        chosen = np.zeros(0, dtype=np.int64)
+    else:
+        chosen = np.arange(n)
+    return chosen[np.lexsort((ids[chosen], primary[chosen]))]
 
 
-def ranking_statement(
-    *,
-    session: Session,
-    criteria: ranking.Request,
-    where: list[ColumnElement[bool]],
-    only: Select[Any] | None = None,
-) -> Select[Any]:
-    """(supplier id, score, words mask) of every supplier meeting `where` (the knock-outs).
+def rank_all(*, session: Session, criteria: ranking.Request) -> Ranking:
+    """Every supplier that passes the request's knock-outs, scored, as the data `session`
+    sees it."""
+    with engine_for(session).current(session) as index:
+        return rank_index(index, criteria)
 
-    `only` (a query of supplier ids) restricts the statement to those suppliers, down to every
-    set it reads: rescoring a few suppliers then costs little.
-    """
-    s = Supplier
-    dialect = session.get_bind().dialect.name
-    facts: dict[str, ColumnElement[Any]] = {"id": col(s.id)}
-    coverage = None
-    if criteria.required_capabilities or criteria.preferred_capabilities:
-        coverage, counts = _coverage(criteria, only)
-        facts |= counts  # a supplier without any of them: masks NULL, nothing covered
+
+def knockouts(
+    index: SupplierIndex, criteria: ranking.Request
+) -> tuple[BitMap, np.ndarray, list[np.ndarray]]:
+    """The candidates: live documents serving one of the chains and holding, for every
+    required standard, a certificate the request's rule admits. As a bitmap and as an array
+    of documents, with, per required standard, the level of each one's most trusted admitted
+    certificate (what the trust component reads)."""
+    matched = index.live & index.union("supply_chain", criteria.supply_chains)
+    docs = _array(matched)
+    levels: list[np.ndarray] = []
+    for standard in criteria.required_certifications:
+        level = _best_level(index, criteria.rule, standard)[docs]
+        held = level >= 0
+        if not held.all():
+            docs, level = docs[held], level[held]
+            levels = [other[held] for other in levels]
+        levels.append(level)
+    if len(docs) < len(matched):
+        matched = to_bitmap(docs)
+    return matched, docs, levels
+
+
+def rank_index(index: SupplierIndex, criteria: ranking.Request) -> Ranking:
+    """`rank_all` on an index already brought up to date (and held).
+
+    Facts are gathered into arrays by document number (one byte each where that suffices, so
+    they stay in cache) and read for the candidates once."""
+    matched, docs, levels = knockouts(index, criteria)
+    n = len(docs)
+    size = index.size
+
+    def member(bitmap: BitMap) -> np.ndarray:
+        """Whether each candidate is in `bitmap`."""
+        dense = np.zeros(size, dtype=bool)
+        dense[_array(bitmap & matched)] = True
+        return dense[docs]
+
+    components: dict[str, np.ndarray] = {}
+    for name, codes in (
+        ("required_capabilities", criteria.required_capabilities),
+        ("preferred_capabilities", criteria.preferred_capabilities),
+    ):
+        if codes:
+            covered = np.zeros(size, dtype=np.uint8)  # at most MAX_CODES (50) codes
+            for code in codes:
+                subtree = criteria.subtrees.get(code, frozenset({code}))
+                covered[_array(index.union("capability", subtree) & matched)] += 1
+            components[name] = covered[docs] / len(codes)
+    terms: list[BitMap] = []
     if criteria.terms:
-        facts["words"] = _words_mask(dialect, criteria.terms, only)
-    if criteria.required_certifications:
-        trusts = [_trust(criteria, std, only) for std in criteria.required_certifications]
-        facts["trust"] = _total([t.c.trust for t in trusts])
+        hits = np.zeros(size, dtype=np.uint8)  # at most ranking.MAX_TERMS (12) words
+        for term in criteria.terms:
+            found = BitMap.union(*index.word(term).values()) & matched
+            terms.append(found)
+            hits[_array(found)] += 1
+        components["text"] = hits[docs] / len(criteria.terms)
+    near = None
     if criteria.near is not None:
-        lat, lon, _ = criteria.near
-        haversine = haversine_term(lat, lon)
-        bounded = case((haversine > 1, _number(1.0)), else_=haversine)
-        facts["distance"] = _number(2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(bounded))
+        near = _proximity(index, criteria.near, docs)
     if criteria.provinces:
-        facts["in_province"] = _bit(col(s.province).in_(criteria.provinces))
-    if criteria.size_classes:
-        facts["size_fit"] = _bit(col(s.size_class).in_(criteria.size_classes))
-    query = select(*(value.label(name) for name, value in facts.items())).where(*where)
-    query = _restricted(query, col(s.id), only)
-    if coverage is not None:
-        query = query.outerjoin(coverage, coverage.c.supplier_id == col(s.id))
-    if criteria.terms and dialect == "postgresql":
-        query = query.outerjoin(_SEARCH, _SEARCH.c.supplier_id == col(s.id))
-    if criteria.required_certifications:
-        for t in trusts:  # every candidate holds one (knock-out): an inner join
-            query = query.join(t, t.c.supplier_id == col(s.id))
-    table = query.cte("facts").prefix_with("MATERIALIZED")
-    f = table.c
-    components: dict[str, ColumnElement[Any]] = {}
-    if criteria.required_capabilities:
-        components["required_capabilities"] = f.required / _number(
-            len(criteria.required_capabilities)
-        )
-    if criteria.preferred_capabilities:
-        components["preferred_capabilities"] = f.preferred / _number(
-            len(criteria.preferred_capabilities)
-        )
-    words = f.words if criteria.terms else literal(0, Integer)
-    if criteria.terms:
-        hits = _total([_bit(f.words.op("&")(1 << i) != 0) for i in range(len(criteria.terms))])
-        components["text"] = hits / _number(len(criteria.terms))
-    near: ColumnElement[Any] | None = None
-    if criteria.near is not None:
-        radius = criteria.near[2]
-        near = case(
-            (and_(f.distance.is_not(None), f.distance < radius), 1 - f.distance / radius),
-            else_=_number(0.0),
-        )
-    if criteria.provinces:
-        outside = near if near is not None else _number(0.0)
-        near = case((f.in_province == 1, _number(1.0)), else_=outside)
+        in_province = member(index.union("province", criteria.provinces))
+        near = np.where(in_province, 1.0, near if near is not None else 0.0)
     if near is not None:
         components["proximity"] = near
     if criteria.size_classes:
-        components["size"] = f.size_fit * _number(1.0)
+        components["size"] = member(index.union("size_class", criteria.size_classes)) * 1.0
     if criteria.required_certifications:
-        components["certificate_trust"] = f.trust / _number(len(criteria.required_certifications))
-    weight = sum(ranking.WEIGHTS[name] for name in components)
-    score = (
-        _total([_number(ranking.WEIGHTS[name] / weight) * v for name, v in components.items()])
-        if components
-        else _number(1.0)
+        trust = np.zeros(n, dtype=np.float64)
+        for level in levels:
+            trust += _TRUST[level]
+        components["certificate_trust"] = trust / len(criteria.required_certifications)
+    score = _score(components, n)
+    ids = index.supplier.data[docs]
+    return Ranking(neg=-score, ids=ids, docs=docs, terms=tuple(terms))
+
+
+def _array(bitmap: BitMap) -> np.ndarray:
+    """The documents of a bitmap, ascending, as uint32 (no copy: an index array as it is)."""
+    return np.frombuffer(bitmap.to_array(), dtype=np.uint32)
+
+
+def _score(components: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """`ranking.score` of every candidate: the weighted mean of the components asked for (in
+    the order of WEIGHTS, as `score` adds them), rounded. Every component is in 0..1 as
+    computed, so `score`'s clamp changes nothing and is left out."""
+    asked = [name for name in ranking.WEIGHTS if name in components]
+    total = sum(ranking.WEIGHTS[name] for name in asked)
+    if not asked or total <= 0:
+        return np.ones(n, dtype=np.float64)
+    mean = np.zeros(n, dtype=np.float64)
+    for name in asked:
+        mean += ranking.WEIGHTS[name] * components[name]
+    return np.round(mean / total, ranking.SCORE_DIGITS)
+
+
+# Trust by level (an index of VERIFICATION_LEVELS; the last entry, -1: no certificate), and
+# the levels by ascending trust.
+_TRUST = np.array([*(ranking.TRUST.get(name, 0.0) for name in VERIFICATION_LEVELS), 0.0])
+_BY_TRUST = sorted(range(len(VERIFICATION_LEVELS)), key=lambda level: _TRUST[level])
+
+
+def _best_level(index: SupplierIndex, rule: ranking.CertificateRule, standard: str) -> np.ndarray:
+    """By document: the level of its most trusted certificate of `standard` that `rule`
+    admits (-1 without one). Dead documents' rows count too; only live candidates are read."""
+    best = np.full(index.size, -1, dtype=np.int8)
+    rows = index.certificates.get(standard)
+    if rows is None:
+        return best
+    n = rows.size
+    day = rule.day.toordinal()
+    levels = rows.level[:n]
+    admitted = rows.active[:n] & (rows.issued[:n] <= day) & (rows.expires[:n] >= day)
+    if not rule.counts_every_level:
+        admitted &= levels >= LEVEL[rule.min_verification]
+    doc = rows.doc[:n]
+    for level in _BY_TRUST:  # a more trusted level overwrites a less trusted one
+        best[doc[admitted & (levels == level)]] = level
+    return best
+
+
+def _proximity(
+    index: SupplierIndex, near: tuple[float, float, float], docs: np.ndarray
+) -> np.ndarray:
+    """1 - distance / radius inside the radius (great-circle km), else 0 (also without a
+    location). Only candidates in the box around the circle (its bands of latitude and
+    longitude) are measured: outside it they are farther than the radius."""
+    lat, lon, radius = near
+    lats = _column(index.lat.data, docs)
+    with np.errstate(invalid="ignore"):  # NaN: no location, outside
+        band = np.flatnonzero(np.abs(lats - lat) <= radius / KM_PER_DEGREE)
+    lats, lons = lats[band], _column(index.lon.data, docs[band])
+    reach = _longitude_reach(lat, radius)
+    if reach is not None:
+        close = np.abs((lons - lon + 180) % 360 - 180) <= reach
+        band, lats, lons = band[close], lats[close], lons[close]
+    half = math.pi / 360
+    haversine = (
+        np.sin((lats - lat) * half) ** 2
+        + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
     )
-    return select(f.id, score.label("score"), words.label("words"))
+    distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(haversine, 1.0)))
+    proximity = np.zeros(len(docs), dtype=np.float64)
+    proximity[band] = np.where(distance < radius, 1 - distance / radius, 0.0)
+    return proximity
 
 
-def rank_all(
-    *,
-    session: Session,
-    criteria: ranking.Request,
-    where: list[ColumnElement[bool]],
-    only: Select[Any] | None = None,
-) -> Ranked:
-    """Every supplier meeting `where` (and in `only`, if given), best first: score (rounded as
-    shown) down, then id."""
-    statement = ranking_statement(session=session, criteria=criteria, where=where, only=only)
-    with _serial_plan(session, whole=only is None), _no_collection():
-        rows = session.connection().execute(statement).all()
-        return sorted(
-            (-round(score, ranking.SCORE_DIGITS), sid, words) for sid, score, words in rows
-        )
+def _longitude_reach(lat: float, radius_km: float) -> float | None:
+    """The largest difference in longitude (degrees, with a margin) of a point within
+    `radius_km` of latitude `lat`; None when the circle holds a pole (any longitude)."""
+    angle = radius_km / EARTH_RADIUS_KM
+    ratio = math.sin(min(angle, math.pi / 2)) / max(math.cos(math.radians(lat)), 1e-12)
+    if angle >= math.pi / 2 or ratio >= 1:
+        return None
+    return math.degrees(math.asin(ratio)) * 1.001 + 1e-9
 
 
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a ranking's rows are read and sorted.
-
-    Up to 100,000 rows make as many tuples, none in a cycle: the collections they trigger
-    free nothing but walk every live object of the worker, and cost up to a third of a
-    typical ranking (measured on SQLite)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-# PostgreSQL settings for ranking every candidate: JIT-compiling the statement's expressions
-# cost more than it saved (0.5 s of 2.8 s at the caps, 100,000 suppliers), and each parallel
-# worker builds every hash table of the statement again, tripling the CPU spent for little.
-_WHOLE_RANKING_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
-
-
-@contextmanager
-def _serial_plan(session: Session, *, whole: bool) -> Iterator[None]:
-    """For the statement ranking every candidate on PostgreSQL: `_WHOLE_RANKING_SETTINGS`,
-    set for this transaction only and put back as they were afterwards. (When the statement
-    fails, the transaction is rolled back, and the settings with it.)"""
-    connection = session.connection()
-    if not whole or connection.dialect.name != "postgresql":
-        yield
-        return
-    names = list(_WHOLE_RANKING_SETTINGS)
-    before = {name: connection.execute(_SHOW, {"name": name}).scalar_one() for name in names}
-    for name, value in _WHOLE_RANKING_SETTINGS.items():
-        connection.execute(_SET, {"name": name, "value": value})
-    yield
-    for name, value in before.items():
-        connection.execute(_SET, {"name": name, "value": value})
-
-
-_SHOW = text("SELECT current_setting(:name)")
-_SET = text("SELECT set_config(:name, :value, true)")
+def _column(data: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """`data[docs]` of a float column that grows only when set: documents past its end were
+    never set (NaN)."""
+    if len(docs) and int(docs.max()) >= len(data):
+        values = np.full(len(docs), np.nan)
+        within = docs < len(data)
+        values[within] = data[docs[within]]
+        return values
+    return data[docs]

@@ -1,22 +1,20 @@
-"""E-scouting: requests, knock-outs in SQL, ranked and explained matches, marks, responses.
+"""E-scouting: requests, knock-outs, ranked and explained matches, marks, responses.
 
-Services flush; the request commits. The knock-outs are SQL conditions on `supplier` (a
-certificate counts as `ranking.CertificateRule` says: search's `valid_certificate` on the day
-and at the request's lowest trust level). Every supplier that passes them
-is scored by one SQL statement (`app.scouting.scoring`, with the weights of
-`app.scouting.ranking`), and the ranking is kept per worker until the data or the request
-changes (`app.search.cache`). Pages, marks and responses are cut from that ranking on every
-call; only the suppliers of a page are explained, in Python (`ranking.assess`).
+Services flush; the request commits. A certificate meets a required standard as
+`ranking.CertificateRule` says (search's `valid_certificate` on the day and at the request's
+lowest trust level). The matches of a request are ranked on this worker's search index on
+every call (`app.scouting.scoring`, with the weights of `app.scouting.ranking`): knock-outs
+as bitmaps, every candidate's score in numpy. Pages, marks and responses are cut from that
+ranking; only the suppliers of a page are explained, in Python (`ranking.assess`), from the
+database. One supplier's knock-outs (`supplier_matches`) are SQL probes.
 """
 
 import hashlib
-from bisect import bisect_right
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
@@ -24,8 +22,6 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import capability_subtrees, unknown_codes
-from app.changes.models import ChangeEvent
-from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, field_error, invalid
 from app.scouting import ranking, scoring
@@ -48,9 +44,9 @@ from app.scouting.schemas import (
     ScoutingRequestUpdate,
     SupplierSummary,
 )
-from app.scouting.scoring import Ranked, qualifying_certificate
-from app.search.cache import GenerationCache, generation_key
+from app.scouting.scoring import Ranking
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
+from app.search.service import valid_certificate
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -62,9 +58,6 @@ from app.suppliers.service import public_records
 ENTITY = "scouting_request"
 # Open requests a supplier's `matching=me` list checks per database round trip.
 _SCAN_BATCH = 200
-# At most this many suppliers changed since a request was ranked are scored again and merged
-# into the cached ranking; beyond, the whole ranking is computed afresh.
-MAX_RESCORED = 2_000
 
 
 def today() -> date:
@@ -365,8 +358,8 @@ def _matching_requests(
 ) -> ScoutingRequestPage:
     """Open requests whose knock-outs the caller's supplier passes, newest first.
 
-    Checked in Python with `ranking.passes_knockouts`, the twin of the SQL knock-outs, over
-    batches of open requests: one supplier against many requests.
+    Checked in Python with `ranking.passes_knockouts`, the twin of the index's knock-outs,
+    over batches of open requests: one supplier against many requests.
     """
     kind = "matching"
     before = _list_cursor(cursor, kind)
@@ -420,41 +413,48 @@ def certificate_rule(
     )
 
 
+def qualifying_certificate(
+    rule: ranking.CertificateRule, standard: str | None = None
+) -> list[ColumnElement[bool]]:
+    """Conditions on `supplier_certification` for a certificate that `rule` admits (of
+    `standard`, if given): search's `valid_certificate` on the rule's day at its trust level,
+    the SQL twin of `ranking.CertificateRule.qualifies` (and of the index's
+    `valid_certificates`, which the matches use). At the lowest level every certificate
+    counts, and no condition on `verification` is added."""
+    level = None if rule.counts_every_level else rule.min_verification
+    return valid_certificate(day=rule.day, verification=level, standard=standard)
+
+
 def knockouts(
-    request: ScoutingRequest, *, rule: ranking.CertificateRule, few: bool = False
+    request: ScoutingRequest, *, rule: ranking.CertificateRule
 ) -> list[ColumnElement[bool]]:
     """Conditions on `supplier`: live, serves one of the chains, holds for every required
-    standard a certificate `rule` admits (`scoring.qualifying_certificate`).
-
-    As `IN (set)` tests by default: each set is read once, the right plan when most suppliers
-    are candidates. `few=True` (a handful of suppliers already picked by id) makes them
-    `EXISTS` probes per supplier instead, so SQLite does not read whole sets for one supplier.
-    """
+    standard a certificate `rule` admits. `EXISTS` probes: meant for a supplier picked by id
+    (the matches apply the same knock-outs on the search index, `scoring.candidates`)."""
     s = Supplier
     chain = SupplierSupplyChain
     cert = SupplierCertification
-    tests = [
-        select(col(chain.supplier_id)).where(
-            col(chain.supply_chain_code).in_(request.supply_chains)
-        ),
-        *(
-            select(col(cert.supplier_id)).where(*qualifying_certificate(rule, standard))
-            for standard in request.required_certifications
-        ),
+    conditions: list[ColumnElement[bool]] = [
+        col(s.deleted_at).is_(None),
+        select(col(chain.supplier_id))
+        .where(
+            col(chain.supplier_id) == col(s.id),
+            col(chain.supply_chain_code).in_(request.supply_chains),
+        )
+        .exists(),
     ]
-    conditions: list[ColumnElement[bool]] = [col(s.deleted_at).is_(None)]
-    for test in tests:
-        owner = test.selected_columns[0]
-        conditions.append(test.where(owner == col(s.id)).exists() if few else col(s.id).in_(test))
+    for standard in request.required_certifications:
+        probe = select(col(cert.supplier_id)).where(
+            col(cert.supplier_id) == col(s.id), *qualifying_certificate(rule, standard)
+        )
+        conditions.append(probe.exists())
     return conditions
 
 
 def supplier_matches(*, session: Session, request: ScoutingRequest, supplier_id: int) -> bool:
-    """Whether the supplier passes the request's knock-outs (the SQL ones, as matches use)."""
+    """Whether the supplier passes the request's knock-outs (SQL probes for this supplier)."""
     rule = certificate_rule(request)
-    query = select(Supplier.id).where(
-        Supplier.id == supplier_id, *knockouts(request, rule=rule, few=True)
-    )
+    query = select(Supplier.id).where(Supplier.id == supplier_id, *knockouts(request, rule=rule))
     return session.exec(query).first() is not None
 
 
@@ -569,115 +569,11 @@ def _gather_certificates(
         facts[row.supplier_id].certificates.append(ranking.Certificate.of(row))
 
 
-# The last change-feed event a ranking has seen: (seq, its supplier, version and instant).
-Position = tuple[int, tuple[Any, ...]] | None
-
-
-@dataclass(frozen=True)
-class _Cached:
-    """A request's ranking as of a data generation and the change-feed position read first."""
-
-    token: Hashable
-    position: Position
-    ranked: Ranked
-
-
-@lru_cache
-def ranking_cache() -> GenerationCache[_Cached] | None:
-    size = get_settings().scouting_ranking_cache_size
-    return GenerationCache(size) if size > 0 else None
-
-
-def clear_ranking_cache() -> None:
-    cache = ranking_cache()
-    if cache is not None:
-        cache.clear()
-
-
-def _event_at(session: Session, seq: int | None = None) -> Position:
-    """The feed's last event (or event `seq`) as a Position; None if there is none."""
-    event = ChangeEvent
-    query = select(
-        col(event.seq), col(event.supplier_id), col(event.version), col(event.occurred_at)
-    )
-    query = query.where(col(event.seq) == seq) if seq is not None else query
-    row = session.exec(query.order_by(col(event.seq).desc()).limit(1)).first()
-    return None if row is None else (row[0], tuple(row[1:]))
-
-
-def rank(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranked:
-    """Every supplier that passes the knock-outs as (-score, id, words), best first.
-
-    Kept per worker by database and criteria. While the data generation is unchanged the
-    ranking is served as it is. After supplier writes, if at most `MAX_RESCORED` suppliers have
-    change-feed events since it was computed, only those are scored again and merged in (every
-    write to a supplier, its links or certificates records an event in the same transaction as
-    the generation change); otherwise, and for new criteria (a PATCH, a new day), it is
-    computed afresh.
-    """
-    cache = ranking_cache()
-    generation = generation_key(session)
-    if cache is None or generation is None:
-        return _rank_all(session=session, request=request, criteria=criteria)
-    database, token = generation  # type: ignore[misc]
-    key = (database, repr(criteria))
-    entry = cache.peek(key)
-    if entry is not None and entry.token == token:
-        cache.hits += 1
-        return entry.ranked
-    cache.misses += 1
-    # Read before ranking: a change committed meanwhile is scored again next time, never lost.
-    position = _event_at(session)
-    ranked = None
-    if entry is not None:
-        ranked = _rescored(
-            session=session, request=request, criteria=criteria, entry=entry, position=position
-        )
-        cache.refreshes += ranked is not None
-    if ranked is None:
-        ranked = _rank_all(session=session, request=request, criteria=criteria)
-    cache.put(key, _Cached(token=token, position=position, ranked=ranked))
-    return ranked
-
-
-def _rank_all(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranked:
-    where = knockouts(request, rule=criteria.rule)
-    return scoring.rank_all(session=session, criteria=criteria, where=where)
-
-
-def _rescored(
-    *,
-    session: Session,
-    request: ScoutingRequest,
-    criteria: ranking.Request,
-    entry: _Cached,
-    position: Position,
-) -> Ranked | None:
-    """`entry`'s ranking with the suppliers that have events up to `position` since it was
-    computed scored again. Events are numbered in commit order, so every one up to `position`
-    is visible. None (rank afresh) when more than MAX_RESCORED changed, or when the event the
-    entry saw last is not there as it was (the entry came from a transaction rolled back since,
-    as in tests, where SQLite may hand its numbers out again)."""
-    if entry.position is None or position is None:
-        return None
-    seen = entry.position[0]
-    if _event_at(session, seen) != entry.position:
-        return None
-    event = ChangeEvent
-    window = select(col(event.supplier_id)).where(
-        col(event.seq) > seen, col(event.seq) <= position[0]
-    )
-    changed = set(session.exec(window.distinct().limit(MAX_RESCORED + 1)))
-    if len(changed) > MAX_RESCORED:
-        return None
-    if not changed:
-        return entry.ranked
-    where = knockouts(request, rule=criteria.rule, few=True)
-    fresh = scoring.rank_all(session=session, criteria=criteria, where=where, only=window)
-    merged = [row for row in entry.ranked if row[1] not in changed]
-    merged += fresh
-    merged.sort()  # two sorted runs: a linear merge for Timsort
-    return merged
+def rank(*, session: Session, request: ScoutingRequest, criteria: ranking.Request) -> Ranking:
+    """Every supplier that passes the knock-outs, scored, as the data `session` sees it:
+    ranked on the search index on every call (fast enough on the first ask that no cache is
+    kept)."""
+    return scoring.rank_all(session=session, criteria=criteria)
 
 
 def _fingerprint(request: ScoutingRequest, state: str | None) -> str:
@@ -707,14 +603,11 @@ def list_matches(
         )
     }
     if state is not None:
-        keep: Callable[[int], bool] = (
-            (lambda sid: sid not in marks)
-            if state == "unmarked"
-            else (lambda sid: sid in marks and marks[sid].state == state)
-        )
-        ranked = [row for row in ranked if keep(row[1])]
+        chosen = [sid for sid, m in marks.items() if state == "unmarked" or m.state == state]
+        marked = np.isin(ranked.ids, np.array(chosen, dtype=np.int64))
+        ranked = ranked.where(~marked if state == "unmarked" else marked)
     fingerprint = _fingerprint(request, state)
-    start = 0
+    after = None
     if cursor is not None:
         payload = decode_cursor(cursor)
         position = (payload.get("s"), payload.get("i"))
@@ -724,8 +617,8 @@ def list_matches(
             or not isinstance(position[1], int)
         ):
             raise cursor_mismatch()
-        start = bisect_right(ranked, (-float(position[0]), position[1]), key=lambda r: r[:2])
-    rows = ranked[start : start + limit + 1]
+        after = (-float(position[0]), position[1])
+    rows = ranked.page(after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -263,7 +263,7 @@ def test_writes_are_audited(client, world):
 
 
 def test_matching_me_agrees_with_the_matches(client, world, make_key):
-    """The suppliers' list (checked in Python) and the matches (SQL) apply the same knock-outs."""
+    """The suppliers' list (checked in Python) and the matches (index) apply the same knock-outs."""
     variants = [
         {},
         {"needed_by": None},

@@ -1,15 +1,17 @@
-"""The ranking in SQL (`app.scouting.scoring`) against the explained ranking in Python.
+"""The ranking on the search index (`app.scouting.scoring`) against the explained ranking.
 
-Every candidate's score is computed by the database; the page explains it component by
-component in Python. Over suppliers that differ in every component, the two must agree, and
-the description words the database finds must be the ones each profile holds.
+Every candidate's score is computed on the index, in numpy; the page explains it component by
+component in Python (`ranking.assess`, from the database). Over suppliers that differ in every
+component, the two must agree, and the description words the index finds must be the ones each
+profile holds.
 """
 
 import itertools
 
 import pytest
 
-from app.scouting import ranking, scoring, service
+from app.scouting import ranking, service
+from app.scouting.models import ScoutingRequest
 from app.scouting.schemas import MAX_CODES
 from app.suppliers.validation import PROVINCES
 from tests.factories import supplier_payload
@@ -65,7 +67,7 @@ def varied(client, admin) -> dict[int, dict]:
     return made
 
 
-def test_database_scores_equal_explained_scores(client, make_key, varied):
+def test_index_scores_equal_explained_scores(client, make_key, varied):
     buyer = make_key("buyer")
     body = {
         "title": "Every component",
@@ -89,7 +91,7 @@ def test_database_scores_equal_explained_scores(client, make_key, varied):
         components = item["components"]
         assert set(components) == set(ranking.WEIGHTS)  # every component asked for
         assert item["score"] == pytest.approx(ranking.score(components), abs=1e-6)
-        # The words the database found in the profile are exactly those it holds.
+        # The words the index found in the profile are exactly those it holds.
         wanted = [w for w in WORDS if w in payload["description"]]
         mentioned = [e["detail"] for e in item["matched"] if e["criterion"] == "text"]
         assert mentioned == (["profile mentions: " + ", ".join(wanted)] if wanted else [])
@@ -134,7 +136,7 @@ def test_components_not_asked_are_left_out(client, make_key, varied):
 
 
 def test_a_request_asking_for_everything(client, make_key, varied):
-    """The largest request the schema allows still makes one statement both databases run."""
+    """The largest request the schema allows ranks every supplier."""
     buyer = make_key("buyer")
     capabilities = [c["code"] for c in client.get("/api/v1/capabilities").json()]
     standards = [s["code"] for s in client.get("/api/v1/certification-standards").json()]
@@ -161,14 +163,10 @@ def test_a_request_asking_for_everything(client, make_key, varied):
     assert all_matches(client, request["id"], buyer) == []
 
 
-@pytest.mark.parametrize("mask_bits", [scoring._MASK_BITS, 5], ids=["one-mask", "many-masks"])
-def test_a_request_at_every_cap(client, make_key, varied, monkeypatch, mask_bits):
+def test_a_request_at_every_cap(client, make_key, varied):
     """Every list at its cap, a long description, a point, no required certification (the
-    costliest request): the database's components are the explained ones, and the capability
-    coverage is what the tree says (a code covers itself and every code below it). With
-    5-bit masks the capability coverage is split over many masks."""
-    monkeypatch.setattr(scoring, "_MASK_BITS", mask_bits)
-    service.clear_ranking_cache()
+    costliest request): the index's components are the explained ones, and the capability
+    coverage is what the tree says (a code covers itself and every code below it)."""
     buyer = make_key("buyer")
     capabilities = [c["code"] for c in client.get("/api/v1/capabilities").json()]
     others = sorted(PROVINCES - {"VA", "MI", "BG"})  # Bergamo ranks by distance
@@ -211,3 +209,30 @@ def test_a_request_at_every_cap(client, make_key, varied, monkeypatch, mask_bits
         else:
             distance = item["supplier"]["distance_km"]
             assert components["proximity"] == pytest.approx(1 - distance / 80, abs=1e-5)
+
+
+def test_every_candidate_scores_as_explained(client, session, make_key, varied):
+    """`scoring.rank_all` gives every candidate exactly the score `ranking.assess` explains
+    (the same weighted mean, the same rounding), and the order (-score, id)."""
+    buyer = make_key("buyer")
+    body = {
+        "title": "Every component",
+        "description": "Inconel ingranaggi carrelli",
+        "supply_chains": ["rotary-wing"],
+        "required_capabilities": ["machining", "testing.ndt"],
+        "preferred_capabilities": ["surface-treatment.anodizing", "composites"],
+        "required_certifications": ["en-9100"],
+        "provinces": ["VA"],
+        "near": {"lat": 45.47, "lon": 9.19, "radius_km": 60},
+        "size_classes": ["small", "micro"],
+    }
+    created = client.post(API, json=body, headers=buyer)
+    assert created.status_code == 201, created.text
+    request = session.get(ScoutingRequest, created.json()["id"])
+    criteria = service.criteria_of(session=session, request=request)
+    rows = service.rank(session=session, request=request, criteria=criteria).rows()
+    assert rows == sorted(rows) and sorted(sid for _, sid, _ in rows) == sorted(varied)
+    facts = service.gather(session=session, criteria=criteria, ids=[sid for _, sid, _ in rows])
+    for negative, supplier_id, words in rows:
+        facts[supplier_id].text_hits = {i for i in range(words.bit_length()) if words >> i & 1}
+        assert -negative == ranking.assess(criteria, facts[supplier_id]).score

@@ -1,13 +1,13 @@
-"""A cached ranking brought up to date by scoring again only the suppliers that changed.
+"""Matches follow supplier writes at once: the search index they are ranked on catches up.
 
-After supplier writes, the matches come from the cached ranking with the changed suppliers
-(their change-feed events) scored again and merged in; they must equal a ranking computed
-afresh, whatever the writes did: change a score, create, delete, knock out, let in.
+After supplier writes, the matches come from the index brought up to date from the change feed
+(the changed suppliers indexed again); they must equal a ranking on an index built afresh from
+the database, whatever the writes did: change a score, create, delete, knock out, let in.
 """
 
 import pytest
 
-from app.scouting import service
+from app.search import engine as search_engine
 from tests.factories import supplier_payload
 from tests.scouting.conftest import API, SUPPLIERS, all_matches, cert, post_request
 
@@ -20,7 +20,7 @@ def ranked(client, request_id: int, headers) -> list[tuple[int, float]]:
 
 
 def afresh(client, request_id: int, headers) -> list[tuple[int, float]]:
-    service.clear_ranking_cache()
+    search_engine.forget_all()  # the next ranking builds the index from the database
     return ranked(client, request_id, headers)
 
 
@@ -29,9 +29,11 @@ def patch(client, world, name: str, body: dict) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_writes_are_merged_into_the_cached_ranking(client, world):
-    cache = service.ranking_cache()
-    assert cache is not None, "the tests expect the scouting ranking cache on"
+def builds() -> int:
+    return sum(e.builds for e in search_engine._engines.values())
+
+
+def test_writes_show_in_the_next_matches(client, world):
     request = post_request(client, world.buyer, required_certifications=[], needed_by=None)
     before = ranked(client, request["id"], world.buyer)
     names = world.names(i for i, _ in before)
@@ -51,9 +53,9 @@ def test_writes_are_merged_into_the_cached_ranking(client, world):
     assert created.status_code == 201, created.text
     nu = created.json()["id"]
 
-    refreshes = cache.refreshes
+    built = builds()
     merged = ranked(client, request["id"], world.buyer)
-    assert cache.refreshes == refreshes + 1  # brought up to date, not ranked afresh
+    assert builds() == built  # caught up from the change feed, not rebuilt
     ids = [i for i, _ in merged]
     assert nu in ids and world.ids["Gamma"] in ids
     assert world.ids["Theta"] not in ids and world.ids["Beta"] not in ids
@@ -63,36 +65,20 @@ def test_writes_are_merged_into_the_cached_ranking(client, world):
 
 
 def test_certificate_changes_knock_out_and_let_in(client, world):
-    cache = service.ranking_cache()
     request = post_request(client, world.buyer)  # EN 9100 valid on needed_by
     before = {i for i, _ in ranked(client, request["id"], world.buyer)}
     assert world.ids["Alfa"] in before and world.ids["Theta"] not in before
     patch(client, world, "Alfa", {"certifications": [cert(status="suspended")]})
     patch(client, world, "Theta", {"certifications": [cert(verification="document")]})
-    refreshes = cache.refreshes
     merged = ranked(client, request["id"], world.buyer)
-    assert cache.refreshes == refreshes + 1
     ids = {i for i, _ in merged}
     assert world.ids["Alfa"] not in ids and world.ids["Theta"] in ids
     assert merged == afresh(client, request["id"], world.buyer)
 
 
-def test_many_changes_rank_afresh(client, world, monkeypatch):
-    cache = service.ranking_cache()
-    request = post_request(client, world.buyer, required_certifications=[])
-    ranked(client, request["id"], world.buyer)
-    monkeypatch.setattr(service, "MAX_RESCORED", 1)
-    patch(client, world, "Alfa", {"capabilities": ["testing.ndt"]})
-    patch(client, world, "Beta", {"capabilities": []})
-    refreshes = cache.refreshes
-    merged = ranked(client, request["id"], world.buyer)
-    assert cache.refreshes == refreshes  # two changed, more than allowed: ranked afresh
-    assert merged == afresh(client, request["id"], world.buyer)
-
-
 @pytest.mark.parametrize("writes", [0, 1])
 def test_reads_without_writes_and_scouting_writes_change_nothing(client, world, writes):
-    """Marks and responses are not supplier writes: the cached ranking stays as it is."""
+    """Marks and responses are not supplier writes: the matches stay as they are."""
     request = post_request(client, world.buyer, required_certifications=[])
     before = ranked(client, request["id"], world.buyer)
     for _ in range(writes):
@@ -102,7 +88,4 @@ def test_reads_without_writes_and_scouting_writes_change_nothing(client, world, 
             headers=world.buyer,
         )
         assert mark.status_code == 200, mark.text
-    cache = service.ranking_cache()
-    hits = cache.hits
     assert ranked(client, request["id"], world.buyer) == before
-    assert cache.hits > hits
