@@ -139,7 +139,8 @@ class _Rows:
         self.size += 1
 
     def valid(self, *, day: date, level: int, live: np.ndarray) -> np.ndarray:
-        """Documents (live, ascending, distinct) holding a certificate that counts on `day`."""
+        """Live documents holding a certificate that counts on `day` (unsorted, a document
+        once per such certificate: bitmaps take them as they are)."""
         n = self.size
         doc = self.doc[:n]
         ordinal = day.toordinal()
@@ -150,7 +151,7 @@ class _Rows:
             & (self.level[:n] >= level)
         )
         docs = doc[mask]
-        return np.unique(docs[live[docs]])
+        return docs[live[docs]]
 
 
 @dataclass
