@@ -2,8 +2,8 @@
 
 The same seed, supplier count and day give the same rows: every draw comes from one
 `random.Random(seed)` (VAT numbers from a second one derived from the seed) and catalogue codes
-are read in a fixed order. Rows are appended after whatever the database holds, with explicit
-supplier ids, in bulk: Core executemany on SQLite, COPY on PostgreSQL.
+are read in a fixed order. Suppliers are appended after whatever the database holds, in batches
+written by the shared supplier writer (`app.suppliers.writing`).
 """
 
 import math
@@ -22,28 +22,19 @@ from threading import Thread
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 from stdnum import luhn
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.changes.service import bulk_created_statement
-from app.db import can_copy, copy_rows
-from app.search.bulk import deferred_fts_indexing
-from app.search.documents import build_search_extra
-from app.suppliers.models import (
-    Supplier,
-    SupplierCapability,
-    SupplierCertification,
-    SupplierSupplyChain,
-)
+from app.db import SQLITE_WRITE_INTENT
+from app.search.documents import build_search_extra  # LEAD: remove with the search engine migration
+from app.suppliers.models import Supplier
+from app.suppliers.writing import SupplierWrite, refresh_statistics, write
 
 BATCH_SIZE = 2_000
 WRITERS = 2  # PostgreSQL connections writing at once
 
 SUPPLIER = Supplier.__table__
-SUPPLY_CHAIN_LINK = SupplierSupplyChain.__table__
-CAPABILITY_LINK = SupplierCapability.__table__
-CERTIFICATION = SupplierCertification.__table__
 
 
 @dataclass(frozen=True)
@@ -1048,12 +1039,9 @@ def _read_catalogue(conn: Connection) -> _Catalogue:
 
 @dataclass
 class _Batch:
-    """Rows of BATCH_SIZE suppliers and of their links, ready for bulk insertion."""
+    """BATCH_SIZE suppliers with their links, for the supplier writer."""
 
-    suppliers: list[Row] = field(default_factory=list)
-    chains: list[Row] = field(default_factory=list)
-    capabilities: list[Row] = field(default_factory=list)
-    certifications: list[Row] = field(default_factory=list)
+    writes: list[SupplierWrite] = field(default_factory=list)
     employees: int = 0
 
 
@@ -1152,27 +1140,28 @@ class _Generator:
 
     # -------------------------------------------------------------- one supplier
 
-    def batches(self, *, first_id: int) -> Iterator[_Batch]:
-        """The suppliers (ids from `first_id` on) with their links, BATCH_SIZE at a time."""
+    def batches(self, *, first_id: int | None) -> Iterator[_Batch]:
+        """The suppliers with their links, BATCH_SIZE at a time: ids from `first_id` on, or
+        (None) drawn by the writer when it writes them."""
         batch = _Batch()
         for index, employees in enumerate(self.headcounts):
             self._supplier(
                 batch=batch,
-                supplier_id=first_id + index,
+                supplier_id=None if first_id is None else first_id + index,
                 employees=employees,
                 province=self.provinces[index],
             )
-            if len(batch.suppliers) >= BATCH_SIZE:
+            if len(batch.writes) >= BATCH_SIZE:
                 yield batch
                 batch = _Batch()
-        if batch.suppliers:
+        if batch.writes:
             yield batch
 
     def _supplier(
         self,
         *,
         batch: _Batch,
-        supplier_id: int,
+        supplier_id: int | None,
         employees: int,
         province: str,
     ) -> None:
@@ -1251,8 +1240,7 @@ class _Generator:
         created_at = self.midnight - timedelta(seconds=age)
         updated_at = created_at + timedelta(seconds=self.between(0, age - 1))
 
-        row: Row = {
-            "id": supplier_id,
+        values: Row = {
             "name": name,
             "legal_name": legal_name,
             "vat_number": self._vat(province=province),
@@ -1275,20 +1263,22 @@ class _Generator:
             "verified": verified,
             "created_at": created_at,
             "updated_at": updated_at,
-            "deleted_at": None,
-            "version": 1,
         }
-        if self.with_search_extra:
-            row["search_extra"] = self._search_extra(capabilities=capabilities, programs=programs)
-        batch.suppliers.append(row)
-        batch.employees += employees
-        batch.chains.extend({"supplier_id": supplier_id, "supply_chain_code": c} for c in chains)
-        batch.capabilities.extend(
-            {"supplier_id": supplier_id, "capability_code": c} for c in capabilities
+        if self.with_search_extra:  # LEAD: remove with the search engine migration
+            values["search_extra"] = self._search_extra(
+                capabilities=capabilities, programs=programs
+            )
+        batch.writes.append(
+            SupplierWrite(
+                kind="created",
+                values=values,
+                supply_chains=chains,
+                capabilities=capabilities,
+                certifications=certifications,
+                supplier_id=supplier_id,
+            )
         )
-        for certification in certifications:
-            certification["supplier_id"] = supplier_id  # the database numbers certificates
-        batch.certifications.extend(certifications)
+        batch.employees += employees
 
     def _search_extra(self, *, capabilities: list[str], programs: list[str]) -> str:
         """`build_search_extra`, with the capability part cached (few distinct code lists)."""
@@ -1606,40 +1596,11 @@ def _live_identities(conn: Connection) -> tuple[set[str], set[str]]:
     return vats, names
 
 
-def _write(conn: Connection, *, batch: _Batch) -> None:
-    """Insert one batch: COPY on PostgreSQL (several times faster), Core executemany elsewhere."""
-    copy = can_copy(conn)
-    for table, rows in (
-        (SUPPLIER, batch.suppliers),
-        (SUPPLY_CHAIN_LINK, batch.chains),
-        (CAPABILITY_LINK, batch.capabilities),
-        (CERTIFICATION, batch.certifications),
-    ):
-        if rows and copy:
-            copy_rows(conn, table=table, rows=rows)
-        elif rows:
-            conn.execute(insert(table), rows)
-    if batch.suppliers:  # the change feed: one `created` event per supplier, in id order
-        ids = [row["id"] for row in batch.suppliers]
-        conn.execute(bulk_created_statement(first_id=min(ids), last_id=max(ids)))
-
-
-def _write_in_one_transaction(conn: Connection, *, batches: Iterator[_Batch], first_id: int) -> int:
-    """Write every batch in the transaction of `conn`; returns the employees written."""
-    employees = 0
-    with deferred_fts_indexing(conn, first_id=first_id):
-        for batch in batches:
-            _write(conn, batch=batch)
-            employees += batch.employees
-    return employees
-
-
 def _write_in_background(engine: Engine, *, batches: Iterator[_Batch], writers: int = 1) -> int:
-    """Write batches from `writers` threads, one transaction each; returns the employees."""
-    # The server's share (search vectors, index entries, foreign-key checks) dominates: two
-    # backends split it while this thread generates the next batches. For 100,000 suppliers
-    # on two cores: one transaction about 80 s, one writer with short transactions about
-    # 60 s, two writers about 50 s.
+    """Write batches from `writers` threads, one transaction each, while this thread generates
+    the next ones; returns the employees written."""
+    # PostgreSQL: the server's share (index entries, foreign-key checks) dominates, and two
+    # backends split it. SQLite: one writer; the driver releases the GIL while SQLite works.
     queue: Queue[_Batch | None] = Queue(maxsize=2 * writers)
     failures: list[BaseException] = []
 
@@ -1649,7 +1610,7 @@ def _write_in_background(engine: Engine, *, batches: Iterator[_Batch], writers: 
                 while (batch := queue.get()) is not None:
                     if not failures:
                         with conn.begin():
-                            _write(conn, batch=batch)
+                            write(conn, batch.writes, records=False)
         except BaseException as exc:  # re-raised by the generating thread
             failures.append(exc)
             while queue.get() is not None:  # keep draining so the producer never blocks
@@ -1691,30 +1652,30 @@ def _reserve_ids_postgresql(conn: Connection, *, count: int) -> int:
 
 def seed_demo(*, engine: Engine, suppliers: int = 200, seed: int = 42) -> DemoSummary:
     """Append `suppliers` deterministic demo suppliers to a migrated database."""
-    # SQLite: one transaction. PostgreSQL: one transaction per batch of BATCH_SIZE suppliers,
-    # so an error part-way keeps the batches already written.
+    # One transaction per batch of BATCH_SIZE suppliers (the service keeps serving between
+    # them; an error part-way keeps the batches already written), then fresh statistics.
     started = time.perf_counter()
     postgresql = engine.dialect.name == "postgresql"
-    employees = 0
     with engine.begin() as conn:
-        if postgresql:
-            first_id = _reserve_ids_postgresql(conn, count=suppliers)
-        else:
-            first_id = (conn.scalar(select(func.max(SUPPLIER.c.id))) or 0) + 1
+        # PostgreSQL: a range of ids reserved now, so ids follow generation order whichever
+        # writer writes a batch. SQLite (one writer): drawn by each batch's transaction.
+        first_id = _reserve_ids_postgresql(conn, count=suppliers) if postgresql else None
         taken_vats, taken_names = _live_identities(conn)
-        generator = _Generator(
-            seed=seed,
-            total=suppliers,
-            today=datetime.now(UTC).date(),
-            catalogue=_read_catalogue(conn),
-            taken_vats=taken_vats,
-            taken_names=taken_names,
-        )
-        batches = generator.batches(first_id=first_id)
-        if not postgresql:
-            employees = _write_in_one_transaction(conn, batches=batches, first_id=first_id)
-    if postgresql:
-        employees = _write_in_background(engine, batches=batches, writers=WRITERS)
+        catalogue = _read_catalogue(conn)
+    generator = _Generator(
+        seed=seed,
+        total=suppliers,
+        today=datetime.now(UTC).date(),
+        catalogue=catalogue,
+        taken_vats=taken_vats,
+        taken_names=taken_names,
+    )
+    writer = engine if postgresql else engine.execution_options(**{SQLITE_WRITE_INTENT: True})
+    employees = _write_in_background(
+        writer, batches=generator.batches(first_id=first_id), writers=WRITERS if postgresql else 1
+    )
+    with engine.begin() as conn:
+        refresh_statistics(conn)
     return DemoSummary(
         suppliers=suppliers, employees=employees, seconds=time.perf_counter() - started
     )
