@@ -383,7 +383,7 @@ def _code_rank(connection: Connection) -> dict[str, int]:
 
 def _record(w: SupplierWrite, *, rank: dict[str, int]) -> dict[str, Any]:
     """The public record after the write (as `GET /suppliers/{id}` reads it, with contact)."""
-    before = w.before or {}
+    before = w.before or {"supply_chains": [], "capabilities": [], "certifications": []}
     record = dict(before)
     columns = w.values
     for name in ("name", "legal_name", "vat_number", "description", "website", "employees"):
