@@ -38,9 +38,7 @@ def _rows(session: Session, supplier_id: int) -> dict[str, Any]:
 
     def table(model: Any, where: Any, drop: set[str]) -> list[dict[str, Any]]:
         rows = conn.execute(select(model.__table__).where(where)).mappings()
-        return sorted(
-            repr(sorted((k, v) for k, v in row.items() if k not in drop)) for row in rows
-        )
+        return sorted(repr(sorted((k, v) for k, v in row.items() if k not in drop)) for row in rows)
 
     events = [
         (e.kind, e.version, sorted(e.payload or {}))
