@@ -7,6 +7,7 @@ written by the shared supplier writer (`app.suppliers.writing`).
 """
 
 import math
+import multiprocessing
 import re
 import time
 import unicodedata
@@ -32,6 +33,8 @@ from app.suppliers.writing import SupplierWrite, refresh_statistics, write
 
 BATCH_SIZE = 2_000
 WRITERS = 2  # PostgreSQL connections writing at once
+SQLITE_CACHE_KIB = 512 * 1024  # page cache of the SQLite connection while seeding
+GENERATE_APART = 20_000  # from this many suppliers on, generated in a child process
 
 SUPPLIER = Supplier.__table__
 
@@ -1613,18 +1616,56 @@ def _live_identities(conn: Connection) -> tuple[set[str], set[str]]:
     return vats, names
 
 
-def _write_in_background(engine: Engine, *, batches: Iterator[_Batch], writers: int = 1) -> int:
-    """Write batches from `writers` threads, one transaction each, while this thread generates
-    the next ones; returns the employees written."""
-    # PostgreSQL: the server's share (index entries, foreign-key checks) dominates, and two
-    # backends split it. SQLite: one writer; the driver releases the GIL while SQLite works.
-    if writers == 0:  # in this thread
+def _generated_apart(generator: "_Generator", *, first_id: int | None) -> Iterator[_Batch]:
+    """The generator's batches, drawn in a child process: generation (pure Python) overlaps
+    the writing, on another core, without competing for this process's GIL."""
+    context = multiprocessing.get_context("fork")
+    queue: Any = context.Queue(maxsize=4)
+
+    def produce() -> None:
+        try:
+            for batch in generator.batches(first_id=first_id):
+                queue.put(batch)
+            queue.put(None)
+        except BaseException as exc:  # handed to the parent, which raises it
+            queue.put(exc)
+
+    child = context.Process(target=produce, name="seed-demo-generator", daemon=True)
+    child.start()
+    try:
+        while (batch := queue.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        queue.close()
+
+
+def _write_batches(engine: Engine, *, batches: Iterator[_Batch], writers: int) -> int:
+    """Write batches, one transaction each, from this thread (writers=1) or from `writers`
+    threads (PostgreSQL: the server's share dominates, and backends split it); returns the
+    employees written."""
+    if writers == 1:
         employees = 0
         with engine.connect() as conn:
-            for batch in batches:
-                with conn.begin():
-                    write(conn, batch.writes, records=False)
-                employees += batch.employees
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # the indexes of a large registry stay in memory as it grows
+                cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+                conn.exec_driver_sql(f"PRAGMA cache_size={-SQLITE_CACHE_KIB}")
+                conn.commit()
+            try:
+                for batch in batches:
+                    with conn.begin():
+                        write(conn, batch.writes, records=False)
+                    employees += batch.employees
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
+                    conn.commit()
         return employees
     queue: Queue[_Batch | None] = Queue(maxsize=2 * writers)
     failures: list[BaseException] = []
@@ -1696,9 +1737,12 @@ def seed_demo(*, engine: Engine, suppliers: int = 200, seed: int = 42) -> DemoSu
         taken_names=taken_names,
     )
     writer = engine if postgresql else engine.execution_options(**{SQLITE_WRITE_INTENT: True})
-    employees = _write_in_background(
-        writer, batches=generator.batches(first_id=first_id), writers=WRITERS if postgresql else 0
+    batches = (
+        _generated_apart(generator, first_id=first_id)
+        if suppliers >= GENERATE_APART
+        else generator.batches(first_id=first_id)
     )
+    employees = _write_batches(writer, batches=batches, writers=WRITERS if postgresql else 1)
     with engine.begin() as conn:
         refresh_statistics(conn)
     return DemoSummary(
