@@ -1294,6 +1294,7 @@ class _Generator:
         )
         batch.employees += employees
 
+    # LEAD: remove with the search engine migration
     def _search_extra(self, *, capabilities: list[str], programs: list[str]) -> str:
         """`build_search_extra`, with the capability part cached (few distinct code lists)."""
         key = tuple(sorted(capabilities))  # the service lists capabilities by code, too

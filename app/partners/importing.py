@@ -29,7 +29,10 @@ from app.partners.service import (
     csv_row,
     unescape_cell,
 )
-from app.search.documents import build_search_extra, capability_labels
+from app.search.documents import (  # LEAD: remove with the search engine migration
+    build_search_extra,
+    capability_labels,
+)
 from app.suppliers.models import (
     Supplier,
 )
@@ -132,7 +135,7 @@ class _Catalogue:
     supply_chains: set[str]
     capabilities: set[str]
     standards: set[str]
-    labels: dict[str, Any]
+    labels: dict[str, Any]  # LEAD: remove with the search engine migration
 
     @classmethod
     def load(cls, session: Session) -> "_Catalogue":
@@ -144,6 +147,7 @@ class _Catalogue:
             supply_chains=set(chains),
             capabilities=set(capabilities),
             standards=set(codes(CertificationStandard)),
+            # LEAD: remove with the search engine migration
             labels=capability_labels(session=session),
         )
 

@@ -14,6 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.caller import SYSTEM
 from app.changes.models import ChangeEvent
 from app.demo import seed_demo
+from app.partners import importing
 from app.partners.importing import import_suppliers
 from app.suppliers import writing
 from app.suppliers.models import (
@@ -205,3 +206,23 @@ def test_seed_demo_leaves_planner_statistics_current(fresh_db_url: str) -> None:
                 assert {"supplier", "supplier_capability"} <= set(stats)
     finally:
         engine.dispose()
+
+
+def test_a_large_import_refreshes_planner_statistics(
+    session: Session, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "ANALYZE_AFTER", 2)
+    conn = session.connection()
+    last = "SELECT pg_stat_get_last_analyze_time('supplier'::regclass)"
+    before = conn.execute(text(last)).scalar() if backend == "postgresql" else None
+    lines = "".join(json.dumps(_same_facts(n)) + "\n" for n in (20, 21)).encode()
+    import_suppliers(
+        session=session, stream=io.BytesIO(lines), fmt="jsonl", actor=SYSTEM, dry_run=False
+    )
+    if backend == "postgresql":
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # statistics read afresh
+        after = conn.execute(text(last)).scalar()
+        assert after is not None and (before is None or after > before)
+    else:
+        stats = conn.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1")).scalars()
+        assert {"supplier", "change_event"} <= set(stats)
