@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from itertools import accumulate
+from itertools import accumulate, islice
 from queue import Queue
 from random import Random
 from threading import Thread
@@ -33,6 +33,7 @@ from app.suppliers.writing import SupplierWrite, refresh_statistics, write
 
 BATCH_SIZE = 2_000
 WRITERS = 2  # PostgreSQL connections writing at once
+SQLITE_BATCHES_PER_TRANSACTION = 5  # the write lock is held for a few seconds at most
 SQLITE_CACHE_KIB = 512 * 1024  # page cache of the SQLite connection while seeding
 GENERATE_APART = 20_000  # from this many suppliers on, generated in a child process
 
@@ -1658,10 +1659,15 @@ def _write_batches(engine: Engine, *, batches: Iterator[_Batch], writers: int) -
                 conn.exec_driver_sql(f"PRAGMA cache_size={-SQLITE_CACHE_KIB}")
                 conn.commit()
             try:
-                for batch in batches:
+                # SQLite: a few batches per transaction. Each commit appends every page it
+                # changed to the WAL, and the indexes on random keys (names, VAT numbers)
+                # change pages all over: fewer commits write far fewer pages.
+                per_transaction = SQLITE_BATCHES_PER_TRANSACTION if sqlite else 1
+                while group := list(islice(batches, per_transaction)):
                     with conn.begin():
-                        write(conn, batch.writes, records=False)
-                    employees += batch.employees
+                        for batch in group:
+                            write(conn, batch.writes, records=False)
+                    employees += sum(batch.employees for batch in group)
             finally:
                 if sqlite:
                     conn.rollback()
