@@ -131,6 +131,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Statement journals (every row of a bulk insert whose triggers write other tables needs
+    # one) in memory, not in temporary files: bulk supplier writes about a third faster.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     # Read through memory-mapped pages and a larger page cache (searches scan indexes).
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.execute("PRAGMA cache_size=-32768")

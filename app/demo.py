@@ -2,11 +2,12 @@
 
 The same seed, supplier count and day give the same rows: every draw comes from one
 `random.Random(seed)` (VAT numbers from a second one derived from the seed) and catalogue codes
-are read in a fixed order. Rows are appended after whatever the database holds, with explicit
-supplier ids, in bulk: Core executemany on SQLite, COPY on PostgreSQL.
+are read in a fixed order. Suppliers are appended after whatever the database holds, in batches
+written by the shared supplier writer (`app.suppliers.writing`).
 """
 
 import math
+import multiprocessing
 import re
 import time
 import unicodedata
@@ -15,35 +16,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from itertools import accumulate
+from itertools import accumulate, islice
 from queue import Queue
 from random import Random
 from threading import Thread
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, func, insert, select
-from stdnum import luhn
+from sqlalchemy import Connection, Engine, func, select
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.changes.service import bulk_created_statement
-from app.db import can_copy, copy_rows
-from app.search.bulk import deferred_fts_indexing
-from app.search.documents import build_search_extra
-from app.suppliers.models import (
-    Supplier,
-    SupplierCapability,
-    SupplierCertification,
-    SupplierSupplyChain,
-)
+from app.db import SQLITE_WRITE_INTENT
+from app.search.documents import build_search_extra  # LEAD: remove with the search engine migration
+from app.suppliers.models import Supplier
+from app.suppliers.writing import SupplierWrite, refresh_statistics, write
 
 BATCH_SIZE = 2_000
 WRITERS = 2  # PostgreSQL connections writing at once
+SQLITE_BATCHES_PER_TRANSACTION = 5  # the write lock is held for a few seconds at most
+SQLITE_CACHE_KIB = 512 * 1024  # page cache of the SQLite connection while seeding
+GENERATE_APART = 20_000  # from this many suppliers on, generated in a child process
 
 SUPPLIER = Supplier.__table__
-SUPPLY_CHAIN_LINK = SupplierSupplyChain.__table__
-CAPABILITY_LINK = SupplierCapability.__table__
-CERTIFICATION = SupplierCertification.__table__
 
 
 @dataclass(frozen=True)
@@ -1000,6 +994,16 @@ def _slug(text: str) -> list[str]:
     return [word for word in _NON_ALNUM.split(ascii_text.replace("&", " ")) if word]
 
 
+_DOUBLED = tuple(sum(divmod(2 * d, 10)) for d in range(10))
+
+
+def _luhn_digit(body: str) -> str:
+    """The Luhn check digit of a string of digits (`stdnum.luhn.calc_check_digit`, faster)."""
+    digits = [ord(c) - 48 for c in reversed(body)]
+    total = sum(digits[1::2]) + sum(_DOUBLED[d] for d in digits[::2])
+    return str(-total % 10)
+
+
 def _join(items: Sequence[str], *, last: str) -> str:
     """`a, b and c`; the Italian `e` becomes `ed` before another e."""
     if len(items) == 1:
@@ -1048,12 +1052,9 @@ def _read_catalogue(conn: Connection) -> _Catalogue:
 
 @dataclass
 class _Batch:
-    """Rows of BATCH_SIZE suppliers and of their links, ready for bulk insertion."""
+    """BATCH_SIZE suppliers with their links, for the supplier writer."""
 
-    suppliers: list[Row] = field(default_factory=list)
-    chains: list[Row] = field(default_factory=list)
-    capabilities: list[Row] = field(default_factory=list)
-    certifications: list[Row] = field(default_factory=list)
+    writes: list[SupplierWrite] = field(default_factory=list)
     employees: int = 0
 
 
@@ -1080,6 +1081,8 @@ class _Generator:
         self.catalogue = catalogue
         self.taken_vats = taken_vats
         self.taken_names = taken_names
+        self.homonyms: dict[str, int] = {}  # name -> the lowest number it may still take
+        self.chain_draws: dict[tuple[float, ...], Weighted] = {}
         self.with_search_extra = "search_extra" in SUPPLIER.c
         self.search_labels: dict[tuple[str, ...], str] = {}
         known = catalogue.phrases
@@ -1152,27 +1155,28 @@ class _Generator:
 
     # -------------------------------------------------------------- one supplier
 
-    def batches(self, *, first_id: int) -> Iterator[_Batch]:
-        """The suppliers (ids from `first_id` on) with their links, BATCH_SIZE at a time."""
+    def batches(self, *, first_id: int | None) -> Iterator[_Batch]:
+        """The suppliers with their links, BATCH_SIZE at a time: ids from `first_id` on, or
+        (None) drawn by the writer when it writes them."""
         batch = _Batch()
         for index, employees in enumerate(self.headcounts):
             self._supplier(
                 batch=batch,
-                supplier_id=first_id + index,
+                supplier_id=None if first_id is None else first_id + index,
                 employees=employees,
                 province=self.provinces[index],
             )
-            if len(batch.suppliers) >= BATCH_SIZE:
+            if len(batch.writes) >= BATCH_SIZE:
                 yield batch
                 batch = _Batch()
-        if batch.suppliers:
+        if batch.writes:
             yield batch
 
     def _supplier(
         self,
         *,
         batch: _Batch,
-        supplier_id: int,
+        supplier_id: int | None,
         employees: int,
         province: str,
     ) -> None:
@@ -1251,8 +1255,7 @@ class _Generator:
         created_at = self.midnight - timedelta(seconds=age)
         updated_at = created_at + timedelta(seconds=self.between(0, age - 1))
 
-        row: Row = {
-            "id": supplier_id,
+        values: Row = {
             "name": name,
             "legal_name": legal_name,
             "vat_number": self._vat(province=province),
@@ -1275,21 +1278,24 @@ class _Generator:
             "verified": verified,
             "created_at": created_at,
             "updated_at": updated_at,
-            "deleted_at": None,
-            "version": 1,
         }
-        if self.with_search_extra:
-            row["search_extra"] = self._search_extra(capabilities=capabilities, programs=programs)
-        batch.suppliers.append(row)
-        batch.employees += employees
-        batch.chains.extend({"supplier_id": supplier_id, "supply_chain_code": c} for c in chains)
-        batch.capabilities.extend(
-            {"supplier_id": supplier_id, "capability_code": c} for c in capabilities
+        if self.with_search_extra:  # LEAD: remove with the search engine migration
+            values["search_extra"] = self._search_extra(
+                capabilities=capabilities, programs=programs
+            )
+        batch.writes.append(
+            SupplierWrite(
+                kind="created",
+                values=values,
+                supply_chains=chains,
+                capabilities=capabilities,
+                certifications=certifications,
+                supplier_id=supplier_id,
+            )
         )
-        for certification in certifications:
-            certification["supplier_id"] = supplier_id  # the database numbers certificates
-        batch.certifications.extend(certifications)
+        batch.employees += employees
 
+    # LEAD: remove with the search engine migration
     def _search_extra(self, *, capabilities: list[str], programs: list[str]) -> str:
         """`build_search_extra`, with the capability part cached (few distinct code lists)."""
         key = tuple(sorted(capabilities))  # the service lists capabilities by code, too
@@ -1304,7 +1310,7 @@ class _Generator:
         office = self.province_info[province][2]
         while True:
             body = f"{1 + int(self.vat_rnd() * 9_999_999):07d}{office}"
-            vat = f"IT{body}{luhn.calc_check_digit(body)}"
+            vat = f"IT{body}{_luhn_digit(body)}"
             if vat not in self.taken_vats:
                 self.taken_vats.add(vat)
                 return vat
@@ -1348,10 +1354,12 @@ class _Generator:
             if name not in taken:
                 taken.add(name)
                 return name, surname
-        # A saturated name space (hundreds of thousands of firms): number the homonyms.
-        serial = 2
+        # A saturated name space (hundreds of thousands of firms): number the homonyms, from
+        # the last number given to this name on (the lower ones are all taken).
+        serial = self.homonyms.get(name, 2)
         while f"{name} {serial}" in taken:
             serial += 1
+        self.homonyms[name] = serial + 1
         taken.add(f"{name} {serial}")
         return f"{name} {serial}", surname
 
@@ -1366,7 +1374,11 @@ class _Generator:
         wanted = self.weighted(_CHAIN_COUNTS_MAJOR if band == "major" else _CHAIN_COUNTS)
         chosen: list[str] = []
         while weighted and len(chosen) < wanted:
-            index = self.weighted(_cum([(i, w) for i, (_c, w) in enumerate(weighted)]))
+            weights = tuple(w for _c, w in weighted)
+            draw = self.chain_draws.get(weights)
+            if draw is None:
+                draw = self.chain_draws[weights] = _cum(list(enumerate(weights)))
+            index = self.weighted(draw)
             chosen.append(weighted.pop(index)[0])
         if profile.key == "space" and self.rnd() < 0.15:
             # Space firms sometimes serve aircraft too.
@@ -1606,40 +1618,62 @@ def _live_identities(conn: Connection) -> tuple[set[str], set[str]]:
     return vats, names
 
 
-def _write(conn: Connection, *, batch: _Batch) -> None:
-    """Insert one batch: COPY on PostgreSQL (several times faster), Core executemany elsewhere."""
-    copy = can_copy(conn)
-    for table, rows in (
-        (SUPPLIER, batch.suppliers),
-        (SUPPLY_CHAIN_LINK, batch.chains),
-        (CAPABILITY_LINK, batch.capabilities),
-        (CERTIFICATION, batch.certifications),
-    ):
-        if rows and copy:
-            copy_rows(conn, table=table, rows=rows)
-        elif rows:
-            conn.execute(insert(table), rows)
-    if batch.suppliers:  # the change feed: one `created` event per supplier, in id order
-        ids = [row["id"] for row in batch.suppliers]
-        conn.execute(bulk_created_statement(first_id=min(ids), last_id=max(ids)))
+def _generated_apart(generator: "_Generator", *, first_id: int | None) -> Iterator[_Batch]:
+    """The generator's batches, drawn in a child process: generation (pure Python) overlaps
+    the writing, on another core, without competing for this process's GIL."""
+    context = multiprocessing.get_context("fork")
+    queue: Any = context.Queue(maxsize=4)
+
+    def produce() -> None:
+        try:
+            for batch in generator.batches(first_id=first_id):
+                queue.put(batch)
+            queue.put(None)
+        except BaseException as exc:  # handed to the parent, which raises it
+            queue.put(exc)
+
+    child = context.Process(target=produce, name="seed-demo-generator", daemon=True)
+    child.start()
+    try:
+        while (batch := queue.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        queue.close()
 
 
-def _write_in_one_transaction(conn: Connection, *, batches: Iterator[_Batch], first_id: int) -> int:
-    """Write every batch in the transaction of `conn`; returns the employees written."""
-    employees = 0
-    with deferred_fts_indexing(conn, first_id=first_id):
-        for batch in batches:
-            _write(conn, batch=batch)
-            employees += batch.employees
-    return employees
-
-
-def _write_in_background(engine: Engine, *, batches: Iterator[_Batch], writers: int = 1) -> int:
-    """Write batches from `writers` threads, one transaction each; returns the employees."""
-    # The server's share (search vectors, index entries, foreign-key checks) dominates: two
-    # backends split it while this thread generates the next batches. For 100,000 suppliers
-    # on two cores: one transaction about 80 s, one writer with short transactions about
-    # 60 s, two writers about 50 s.
+def _write_batches(engine: Engine, *, batches: Iterator[_Batch], writers: int) -> int:
+    """Write batches, one transaction each, from this thread (writers=1) or from `writers`
+    threads (PostgreSQL: the server's share dominates, and backends split it); returns the
+    employees written."""
+    if writers == 1:
+        employees = 0
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # the indexes of a large registry stay in memory as it grows
+                cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+                conn.exec_driver_sql(f"PRAGMA cache_size={-SQLITE_CACHE_KIB}")
+                conn.commit()
+            try:
+                # SQLite: a few batches per transaction. Each commit appends every page it
+                # changed to the WAL, and the indexes on random keys (names, VAT numbers)
+                # change pages all over: fewer commits write far fewer pages.
+                per_transaction = SQLITE_BATCHES_PER_TRANSACTION if sqlite else 1
+                while group := list(islice(batches, per_transaction)):
+                    with conn.begin():
+                        for batch in group:
+                            write(conn, batch.writes, records=False)
+                    employees += sum(batch.employees for batch in group)
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
+                    conn.commit()
+        return employees
     queue: Queue[_Batch | None] = Queue(maxsize=2 * writers)
     failures: list[BaseException] = []
 
@@ -1649,7 +1683,7 @@ def _write_in_background(engine: Engine, *, batches: Iterator[_Batch], writers: 
                 while (batch := queue.get()) is not None:
                     if not failures:
                         with conn.begin():
-                            _write(conn, batch=batch)
+                            write(conn, batch.writes, records=False)
         except BaseException as exc:  # re-raised by the generating thread
             failures.append(exc)
             while queue.get() is not None:  # keep draining so the producer never blocks
@@ -1691,30 +1725,33 @@ def _reserve_ids_postgresql(conn: Connection, *, count: int) -> int:
 
 def seed_demo(*, engine: Engine, suppliers: int = 200, seed: int = 42) -> DemoSummary:
     """Append `suppliers` deterministic demo suppliers to a migrated database."""
-    # SQLite: one transaction. PostgreSQL: one transaction per batch of BATCH_SIZE suppliers,
-    # so an error part-way keeps the batches already written.
+    # One transaction per batch of BATCH_SIZE suppliers (the service keeps serving between
+    # them; an error part-way keeps the batches already written), then fresh statistics.
     started = time.perf_counter()
     postgresql = engine.dialect.name == "postgresql"
-    employees = 0
     with engine.begin() as conn:
-        if postgresql:
-            first_id = _reserve_ids_postgresql(conn, count=suppliers)
-        else:
-            first_id = (conn.scalar(select(func.max(SUPPLIER.c.id))) or 0) + 1
+        # PostgreSQL: a range of ids reserved now, so ids follow generation order whichever
+        # writer writes a batch. SQLite (one writer): drawn by each batch's transaction.
+        first_id = _reserve_ids_postgresql(conn, count=suppliers) if postgresql else None
         taken_vats, taken_names = _live_identities(conn)
-        generator = _Generator(
-            seed=seed,
-            total=suppliers,
-            today=datetime.now(UTC).date(),
-            catalogue=_read_catalogue(conn),
-            taken_vats=taken_vats,
-            taken_names=taken_names,
-        )
-        batches = generator.batches(first_id=first_id)
-        if not postgresql:
-            employees = _write_in_one_transaction(conn, batches=batches, first_id=first_id)
-    if postgresql:
-        employees = _write_in_background(engine, batches=batches, writers=WRITERS)
+        catalogue = _read_catalogue(conn)
+    generator = _Generator(
+        seed=seed,
+        total=suppliers,
+        today=datetime.now(UTC).date(),
+        catalogue=catalogue,
+        taken_vats=taken_vats,
+        taken_names=taken_names,
+    )
+    writer = engine if postgresql else engine.execution_options(**{SQLITE_WRITE_INTENT: True})
+    batches = (
+        _generated_apart(generator, first_id=first_id)
+        if suppliers >= GENERATE_APART
+        else generator.batches(first_id=first_id)
+    )
+    employees = _write_batches(writer, batches=batches, writers=WRITERS if postgresql else 1)
+    with engine.begin() as conn:
+        refresh_statistics(conn)
     return DemoSummary(
         suppliers=suppliers, employees=employees, seconds=time.perf_counter() - started
     )

@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import insert, literal
 from sqlmodel import Session, col, select
 
 from app.auth.caller import Caller
 from app.changes.models import ChangeEvent
-from app.suppliers.models import Supplier
 from app.suppliers.schemas import SupplierPublic
 
 KINDS = ("created", "updated", "deleted")
@@ -17,32 +15,6 @@ def without_contact(record: dict[str, Any]) -> dict[str, Any]:
     """A supplier record as events store it: without `contact`, which lives only in the
     supplier row (readers get the current one; a replaced or erased contact is gone)."""
     return {name: value for name, value in record.items() if name != "contact"}
-
-
-def record_change(
-    *,
-    session: Session,
-    supplier_id: int,
-    version: int,
-    kind: str,
-    payload: dict[str, Any] | None,
-) -> None:
-    """Add an event to the writing transaction; call it after the supplier's own statement."""
-    stored = without_contact(payload) if payload is not None else None
-    session.add(ChangeEvent(supplier_id=supplier_id, kind=kind, version=version, payload=stored))
-
-
-def bulk_created_statement(*, first_id: int, last_id: int) -> Any:
-    """`created` events (no stored payload) for suppliers bulk-inserted with ids in a range."""
-    table = Supplier.__table__  # type: ignore[attr-defined]
-    rows = (
-        select(table.c.id, literal("created"), table.c.created_at, table.c.version)
-        .where(table.c.id.between(first_id, last_id))
-        .order_by(table.c.id)
-    )
-    return insert(ChangeEvent.__table__).from_select(  # type: ignore[attr-defined]
-        ["supplier_id", "kind", "occurred_at", "version"], rows
-    )
 
 
 def list_changes(

@@ -11,25 +11,16 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import islice
 from typing import IO, Any, Literal
 
-import sqlalchemy as sa
-from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
-from app.audit.models import AuditEvent
-from app.audit.service import changed_fields, given_fields
 from app.auth.caller import SYSTEM, Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.changes.models import ChangeEvent
-from app.changes.service import without_contact
-from app.db import can_copy, copy_rows, insert_rows, utcnow
 from app.errors import ValidationProblem, field_error
 from app.partners.service import (
     CSV_COLUMNS,
@@ -38,26 +29,27 @@ from app.partners.service import (
     csv_row,
     unescape_cell,
 )
-from app.search.bulk import deferred_fts_indexing
-from app.search.documents import build_search_extra, capability_labels
+from app.search.documents import (  # LEAD: remove with the search engine migration
+    build_search_extra,
+    capability_labels,
+)
 from app.suppliers.models import (
     Supplier,
-    SupplierCapability,
-    SupplierCertification,
-    SupplierSupplyChain,
 )
 from app.suppliers.schemas import (
-    Address,
-    AddressPublic,
-    CertificationPublic,
-    Contact,
-    ContactPublic,
     SupplierCreate,
     SupplierPublic,
     VatNumber,
 )
 from app.suppliers.service import public_records
-from app.suppliers.sizing import size_class
+from app.suppliers.writing import (
+    ANALYZE_AFTER,
+    SupplierWrite,
+    certificate_rows,
+    create_values,
+    refresh_statistics,
+    write,
+)
 
 Format = Literal["csv", "jsonl"]
 Action = Literal["created", "updated"]
@@ -72,11 +64,6 @@ _CONTACT_COLUMNS = {"contact_name": "name", "contact_email": "email", "contact_p
 _LIST_COLUMNS = ("supply_chains", "capabilities", "programs")
 
 _SUPPLIER = Supplier.__table__  # type: ignore[attr-defined]
-_LINKS = (
-    SupplierSupplyChain.__table__,  # type: ignore[attr-defined]
-    SupplierCapability.__table__,  # type: ignore[attr-defined]
-    SupplierCertification.__table__,  # type: ignore[attr-defined]
-)
 
 # Certificates are one JSON cell; the csv module's default cap (128 KiB per cell) is too small.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
@@ -148,10 +135,7 @@ class _Catalogue:
     supply_chains: set[str]
     capabilities: set[str]
     standards: set[str]
-    labels: dict[str, Any]
-    # Position of each code in the database's own order (its collation), so lists built here
-    # come out as `GET /suppliers/{id}` reads them (ORDER BY code).
-    rank: dict[str, int]
+    labels: dict[str, Any]  # LEAD: remove with the search engine migration
 
     @classmethod
     def load(cls, session: Session) -> "_Catalogue":
@@ -163,12 +147,9 @@ class _Catalogue:
             supply_chains=set(chains),
             capabilities=set(capabilities),
             standards=set(codes(CertificationStandard)),
+            # LEAD: remove with the search engine migration
             labels=capability_labels(session=session),
-            rank={code: i for ordered in (chains, capabilities) for i, code in enumerate(ordered)},
         )
-
-    def ordered(self, codes: list[str]) -> list[str]:
-        return sorted(codes, key=self.rank.__getitem__)
 
 
 def detect_format(*, content_type: str | None, head: bytes) -> Format | None:
@@ -493,241 +474,37 @@ _MISSING = object()
 # ---------------------------------------------------------------- writing
 
 
-def _supplier_values(data: SupplierCreate, catalogue: _Catalogue) -> dict[str, Any]:
-    address = data.address.model_dump() if data.address else {"country": "IT"}
-    contact = data.contact.model_dump() if data.contact else {}
-    return {
-        "name": data.name,
-        "legal_name": data.legal_name,
-        "vat_number": data.vat_number,
-        "description": data.description,
-        "website": str(data.website) if data.website else None,
-        **{k: address.get(k) for k in _ADDRESS_COLUMNS},
-        "lat": data.location.lat if data.location else None,
-        "lon": data.location.lon if data.location else None,
-        "employees": data.employees,
-        "annual_revenue_eur": data.annual_revenue_eur,
-        "tier": data.tier,
-        "programs": data.programs,
-        **{f"contact_{k}": contact.get(k) for k in ("name", "email", "phone")},
-        "verified": data.verified,
-        "search_extra": build_search_extra(
-            capabilities=data.capabilities, programs=data.programs, labels=catalogue.labels
-        ),
-    }
-
-
 def _write_batch(
     *, session: Session, plans: list[_Plan], catalogue: _Catalogue, actor: Caller
 ) -> None:
-    now = utcnow()
-    created = [p for p in plans if p.action == "created"]
-    updated = [p for p in plans if p.action == "updated"]
-    if created:
-        rows = [
-            {**_supplier_values(p.data, catalogue), "created_at": now, "updated_at": now}
-            for p in created
-        ]
-        ids = _new_ids(session=session, table=_SUPPLIER, count=len(created))
-        for plan, row, supplier_id in zip(created, rows, ids, strict=True):
-            plan.supplier_id = row["id"] = supplier_id
-        _insert(session=session, table=_SUPPLIER, rows=[{**row, "version": 1} for row in rows])
-    if updated:
-        ids = [p.supplier_id for p in updated]
-        rows = [
-            {"id": p.supplier_id, **_supplier_values(p.data, catalogue), "updated_at": now}
-            for p in updated
-        ]
-        _update_suppliers(session=session, rows=rows)
-        for table in _LINKS:
-            session.execute(delete(table).where(table.c.supplier_id.in_(ids)))
-    _write_links(session=session, plans=plans)
-    _record_events(session=session, plans=plans, catalogue=catalogue, actor=actor, now=now)
-
-
-def _update_suppliers(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Overwrite suppliers with `rows` (keyed by id), bumping each version by one."""
-    columns = [c for c in rows[0] if c != "id"]
-    connection = session.connection()
-    if not can_copy(connection):
-        statement = (
-            update(_SUPPLIER)
-            .where(_SUPPLIER.c.id == bindparam("target_id"))
-            .values(version=_SUPPLIER.c.version + 1)
+    """Write a batch through the shared supplier writer; plans get their supplier ids."""
+    writes = [
+        SupplierWrite(
+            kind=plan.action,
+            values={
+                **create_values(plan.data),
+                # LEAD: remove with the search engine migration
+                "search_extra": build_search_extra(
+                    capabilities=plan.data.capabilities,
+                    programs=plan.data.programs,
+                    labels=catalogue.labels,
+                ),
+            },
+            supply_chains=plan.data.supply_chains,
+            capabilities=plan.data.capabilities,
+            certifications=certificate_rows(plan.data.certifications),
+            supplier_id=plan.supplier_id,
+            version=plan.before.version if plan.before else None,
+            before=plan.before.model_dump(mode="json") if plan.before else None,
         )
-        session.execute(statement, [{**row, "target_id": row.pop("id")} for row in rows])
-        return
-    # PostgreSQL: one UPDATE ... FROM a COPY-filled temporary table. Row by row, every
-    # statement would also run the statement-level triggers (data generation) again.
-    staging = sa.Table(
-        "import_supplier_staging",
-        sa.MetaData(),
-        *(sa.Column(c.name, c.type) for c in _SUPPLIER.c if c.name in rows[0]),
-        prefixes=["TEMPORARY"],
-    )
-    staging.create(connection)
-    try:
-        copy_rows(connection, table=staging, rows=rows)
-        session.execute(
-            update(_SUPPLIER)
-            .where(_SUPPLIER.c.id == staging.c.id)
-            .values(
-                version=_SUPPLIER.c.version + 1,
-                **{c: staging.c[c] for c in columns},
-            )
-        )
-    finally:
-        staging.drop(connection)
-
-
-def _new_ids(*, session: Session, table: Any, count: int) -> list[int]:
-    """Ids for new rows of `table`, drawn up front: rows go in plain batches, and the change
-    feed's records are built from what was written instead of read back.
-
-    (INSERT ... RETURNING with its rows in order runs row by row on SQLite.) PostgreSQL: from
-    the id sequence. SQLite: after the highest id, safe as the import holds the write lock
-    (a concurrent writer would make its insert fail, never collide).
-    """
-    if not count:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        draw = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-        return list(session.scalars(draw))
-    highest = session.scalar(select(func.max(table.c.id))) or 0
-    return list(range(highest + 1, highest + 1 + count))
-
-
-def _write_links(*, session: Session, plans: list[_Plan]) -> None:
-    chains, capabilities, certificates = _LINKS
-    ids = iter(
-        _new_ids(
-            session=session,
-            table=certificates,
-            count=sum(len(p.data.certifications) for p in plans),
-        )
-    )
-    for plan in plans:
-        plan.certificate_ids = [next(ids) for _ in plan.data.certifications]
-    for table, rows in (
-        (
-            chains,
-            [
-                {"supplier_id": p.supplier_id, "supply_chain_code": code}
-                for p in plans
-                for code in p.data.supply_chains
-            ],
-        ),
-        (
-            capabilities,
-            [
-                {"supplier_id": p.supplier_id, "capability_code": code}
-                for p in plans
-                for code in p.data.capabilities
-            ],
-        ),
-        (
-            certificates,
-            [
-                {
-                    "id": certificate_id,
-                    "supplier_id": p.supplier_id,
-                    "standard_code": c.standard,
-                    **c.model_dump(exclude={"standard"}),
-                }
-                for p in plans
-                for c, certificate_id in zip(p.data.certifications, p.certificate_ids, strict=True)
-            ],
-        ),
-    ):
-        if rows:
-            _insert(session=session, table=table, rows=rows)
-
-
-def _record_events(
-    *, session: Session, plans: list[_Plan], catalogue: _Catalogue, actor: Caller, now: datetime
-) -> None:
-    """Change-feed and audit events for the batch, in file order, after its statements."""
-    changes, audits = [], []
-    for plan in plans:
-        payload = _written(plan, catalogue=catalogue, now=now).model_dump(mode="json")
-        changes.append(
-            {
-                "supplier_id": plan.supplier_id,
-                "kind": plan.action,
-                "occurred_at": now,
-                "version": payload["version"],
-                "payload": without_contact(payload),
-            }
-        )
-        if plan.before is None:
-            fields = given_fields(payload)
-        else:
-            fields = changed_fields(plan.before.model_dump(mode="json"), payload)
-        audits.append(
-            {
-                "occurred_at": now,
-                "key_id": actor.key_id,
-                "role": actor.role,
-                "action": "create" if plan.action == "created" else "update",
-                "entity": "supplier",
-                "entity_id": plan.supplier_id,
-                "fields": fields,
-                "request_id": correlation_id.get(),
-            }
-        )
-    _insert(session=session, table=ChangeEvent.__table__, rows=changes)  # type: ignore[attr-defined]
-    _insert(session=session, table=AuditEvent.__table__, rows=audits)  # type: ignore[attr-defined]
-
-
-def _written(plan: _Plan, *, catalogue: _Catalogue, now: datetime) -> SupplierPublic:
-    """The record as `GET /suppliers/{id}` (with contact) reads it after the write."""
-    data, before = plan.data, plan.before
-    address = data.address or Address()
-    contact = data.contact or Contact()
-    return SupplierPublic(
-        id=plan.supplier_id,  # type: ignore[arg-type]
-        name=data.name,
-        legal_name=data.legal_name,
-        vat_number=data.vat_number,
-        description=data.description,
-        website=str(data.website) if data.website else None,
-        address=AddressPublic(**address.model_dump()),
-        location=data.location,
-        employees=data.employees,
-        annual_revenue_eur=data.annual_revenue_eur,
-        size_class=size_class(data.employees, data.annual_revenue_eur),  # type: ignore[arg-type]
-        tier=data.tier,
-        supply_chains=catalogue.ordered(data.supply_chains),
-        capabilities=catalogue.ordered(data.capabilities),
-        certifications=[
-            CertificationPublic(id=certificate_id, **c.model_dump())
-            for c, certificate_id in zip(data.certifications, plan.certificate_ids, strict=True)
-        ],
-        programs=list(data.programs),
-        contact=ContactPublic(**contact.model_dump()),
-        verified=data.verified,
-        created_at=before.created_at if before else now,
-        updated_at=now,
-        version=before.version + 1 if before else 1,
-    )
-
-
-def _insert(*, session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    # PostgreSQL: COPY; an executemany would fire the statement-level triggers once per row.
-    insert_rows(session.connection(), table=table, rows=rows)
+        for plan in plans
+    ]
+    write(session.connection(), writes, actor=actor)
+    for plan, written in zip(plans, writes, strict=True):
+        plan.supplier_id = written.supplier_id
 
 
 # ---------------------------------------------------------------- the import
-
-
-def _indexing_deferred(*, session: Session, dry_run: bool) -> AbstractContextManager[None]:
-    connection = session.connection()
-    if dry_run or connection.dialect.name != "sqlite":
-        return nullcontext()
-    # New ids start after the highest (see _new_ids); the write lock keeps it so.
-    first_id = (session.scalar(select(func.max(_SUPPLIER.c.id))) or 0) + 1
-    return deferred_fts_indexing(connection, first_id=first_id)
 
 
 def import_suppliers(
@@ -741,37 +518,37 @@ def import_suppliers(
     error_count = 0
     bad_rows: set[int] = set()
     report = ImportReport(dry_run=dry_run, rows=0, created=0, updated=0, unchanged=0, changes=[])
-    with _indexing_deferred(session=session, dry_run=dry_run):
-        while batch := list(islice(rows, BATCH)):
-            report.rows += len(batch)
-            plans, unchanged, batch_errors = _plan_batch(
-                session=session, rows=batch, seen=seen, catalogue=catalogue
-            )
-            error_count += len(batch_errors)
-            bad_rows.update(e["row"] for e in batch_errors)
-            errors += batch_errors[: max(0, MAX_REPORTED_ERRORS - len(errors))]
-            if error_count:
-                continue  # keep checking, stop writing: the transaction will be rolled back
-            if plans and not dry_run:
-                _write_batch(session=session, plans=plans, catalogue=catalogue, actor=actor)
-            report.unchanged += unchanged
-            for plan in plans:
-                setattr(report, plan.action, getattr(report, plan.action) + 1)
-                report.changes.append(
-                    ImportChange(
-                        row=plan.row,
-                        vat_number=plan.data.vat_number,
-                        action=plan.action,
-                        supplier_id=plan.supplier_id,
-                    )
+    while batch := list(islice(rows, BATCH)):
+        report.rows += len(batch)
+        plans, unchanged, batch_errors = _plan_batch(
+            session=session, rows=batch, seen=seen, catalogue=catalogue
+        )
+        error_count += len(batch_errors)
+        bad_rows.update(e["row"] for e in batch_errors)
+        errors += batch_errors[: max(0, MAX_REPORTED_ERRORS - len(errors))]
+        if error_count:
+            continue  # keep checking, stop writing: the transaction will be rolled back
+        if plans and not dry_run:
+            _write_batch(session=session, plans=plans, catalogue=catalogue, actor=actor)
+        report.unchanged += unchanged
+        for plan in plans:
+            setattr(report, plan.action, getattr(report, plan.action) + 1)
+            report.changes.append(
+                ImportChange(
+                    row=plan.row,
+                    vat_number=plan.data.vat_number,
+                    action=plan.action,
+                    supplier_id=plan.supplier_id,
                 )
-        if error_count:  # inside: a rejected file is not indexed either
-            listed = "" if error_count == len(errors) else f" (the first {len(errors)} listed)"
-            raise ImportRejected(
-                detail=f"{error_count} errors in {len(bad_rows)} rows{listed}; "
-                "nothing was imported.",
-                errors=errors,
-                error_count=error_count,
-                bad_rows=len(bad_rows),
             )
+    if error_count:
+        listed = "" if error_count == len(errors) else f" (the first {len(errors)} listed)"
+        raise ImportRejected(
+            detail=f"{error_count} errors in {len(bad_rows)} rows{listed}; nothing was imported.",
+            errors=errors,
+            error_count=error_count,
+            bad_rows=len(bad_rows),
+        )
+    if not dry_run and report.created + report.updated >= ANALYZE_AFTER:
+        refresh_statistics(session.connection())
     return report

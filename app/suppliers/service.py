@@ -7,14 +7,14 @@ from typing import Any
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from app.audit.service import changed_fields, record
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
-from app.changes.service import record_change
-from app.db import utcnow
 from app.errors import Conflict, Forbidden, Gone, NotFound, field_error, invalid
-from app.search.documents import build_search_extra, capability_labels
+from app.search.documents import (  # LEAD: remove with the search engine migration
+    build_search_extra,
+    capability_labels,
+)
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -33,6 +33,7 @@ from app.suppliers.schemas import (
     SupplierPublic,
     SupplierUpdate,
 )
+from app.suppliers.writing import SupplierWrite, certificate_rows, create_values, write
 
 _RELATIONS = (
     selectinload(Supplier.supply_chain_links),  # type: ignore[arg-type]
@@ -257,19 +258,6 @@ def _check_vat_free(*, session: Session, vat_number: str, own_id: int | None = N
         )
 
 
-def _certificate_fields(cert: CertificationIn) -> dict[str, Any]:
-    return {
-        "standard_code": cert.standard,
-        "certificate_number": cert.certificate_number,
-        "issuer": cert.issuer,
-        "issued_on": cert.issued_on,
-        "expires_on": cert.expires_on,
-        "status": cert.status,
-        "scope": cert.scope,
-        "verification": cert.verification,
-    }
-
-
 # Set by admins only; a supplier key may send them unchanged (a whole-record PATCH), never
 # change them: they are the company's identity, which imports match on (VAT number), and the
 # cluster's judgement of it.
@@ -362,25 +350,6 @@ def _self_service_certificates(
     return stored
 
 
-def _apply_links(
-    supplier: Supplier,
-    *,
-    supply_chains: list[str] | None,
-    capabilities: list[str] | None,
-    certifications: list[CertificationIn] | None,
-) -> None:
-    if supply_chains is not None:
-        supplier.supply_chain_links = [
-            SupplierSupplyChain(supply_chain_code=c) for c in supply_chains
-        ]
-    if capabilities is not None:
-        supplier.capability_links = [SupplierCapability(capability_code=c) for c in capabilities]
-    if certifications is not None:
-        supplier.certifications = [
-            SupplierCertification(**_certificate_fields(c)) for c in certifications
-        ]
-
-
 def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) -> Supplier:
     _check_codes(
         session=session,
@@ -389,49 +358,45 @@ def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) ->
         certifications=data.certifications,
     )
     _check_vat_free(session=session, vat_number=data.vat_number)
-    supplier = Supplier(
-        **{f: getattr(data, f) for f in _SCALAR_FIELDS},
-        website=str(data.website) if data.website else None,
+    values = create_values(data)
+    # LEAD: remove with the search engine migration
+    values["search_extra"] = _search_extra(
+        session=session, capabilities=data.capabilities, programs=data.programs
     )
-    _set_address(supplier, data.address.model_dump() if data.address else {})
-    _set_contact(supplier, data.contact.model_dump() if data.contact else {})
-    if data.location is not None:
-        supplier.lat, supplier.lon = data.location.lat, data.location.lon
-    _apply_links(
-        supplier,
+    written = SupplierWrite(
+        kind="created",
+        values=values,
         supply_chains=data.supply_chains,
         capabilities=data.capabilities,
-        certifications=data.certifications,
+        certifications=certificate_rows(data.certifications),
     )
-    _refresh_search_extra(session=session, supplier=supplier)
-    session.add(supplier)
-    session.flush()
-    session.refresh(supplier)  # size_class is computed by the database
-    _record_write(session=session, actor=actor, supplier=supplier, kind="created")
-    return supplier
+    write(session.connection(), [written], actor=actor)
+    return _reloaded(session=session, supplier_id=written.supplier_id)  # type: ignore[arg-type]
 
 
-def _refresh_search_extra(*, session: Session, supplier: Supplier) -> None:
-    # No autoflush: one UPDATE per request, so the version moves by exactly one.
-    with session.no_autoflush:
-        labels = capability_labels(session=session)
-    supplier.search_extra = build_search_extra(
-        capabilities=[link.capability_code for link in supplier.capability_links],
-        programs=supplier.programs,
-        labels=labels,
+def _reloaded(*, session: Session, supplier_id: int) -> Supplier:
+    """The supplier as written (the session's copy, if any, refreshed), links loaded."""
+    return session.exec(
+        select(Supplier)
+        .where(Supplier.id == supplier_id)
+        .options(*_RELATIONS)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _search_extra(*, session: Session, capabilities: list[str], programs: list[str]) -> str:
+    # LEAD: remove with the search engine migration
+    return build_search_extra(
+        capabilities=capabilities, programs=programs, labels=capability_labels(session=session)
     )
 
 
-def _set_address(supplier: Supplier, values: dict[str, Any]) -> None:
-    for field in _ADDRESS_FIELDS:
-        if field in values:
-            setattr(supplier, field, values[field])
+def _address_columns(values: dict[str, Any]) -> dict[str, Any]:
+    return {field: values[field] for field in _ADDRESS_FIELDS if field in values}
 
 
-def _set_contact(supplier: Supplier, values: dict[str, Any]) -> None:
-    for field in _CONTACT_FIELDS:
-        if field in values:
-            setattr(supplier, f"contact_{field}", values[field])
+def _contact_columns(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"contact_{field}": values[field] for field in _CONTACT_FIELDS if field in values}
 
 
 def _patched(
@@ -512,85 +477,48 @@ def update_supplier(
         return supplier
     if data.vat_number is not None and data.vat_number != supplier.vat_number:
         _check_vat_free(session=session, vat_number=data.vat_number, own_id=supplier.id)
-    for field in _SCALAR_FIELDS:
-        if field in sent:
-            setattr(supplier, field, getattr(data, field))
+    values: dict[str, Any] = {f: getattr(data, f) for f in _SCALAR_FIELDS if f in sent}
     if "website" in sent:
-        supplier.website = str(data.website) if data.website else None
+        values["website"] = str(data.website) if data.website else None
     if "address" in sent:
-        _set_address(
-            supplier,
+        values |= _address_columns(
             data.address.model_dump(exclude_unset=True)
             if data.address
-            else dict.fromkeys(_ADDRESS_FIELDS[:-1]),
+            else dict.fromkeys(_ADDRESS_FIELDS[:-1])
         )
     if "contact" in sent:
-        _set_contact(
-            supplier,
+        values |= _contact_columns(
             data.contact.model_dump(exclude_unset=True)
             if data.contact
-            else dict.fromkeys(_CONTACT_FIELDS),
+            else dict.fromkeys(_CONTACT_FIELDS)
         )
     if "location" in sent:
         loc = data.location
-        supplier.lat, supplier.lon = (loc.lat, loc.lon) if loc else (None, None)
-    _apply_links(
-        supplier,
+        values["lat"], values["lon"] = (loc.lat, loc.lon) if loc else (None, None)
+    if data.capabilities is not None or data.programs is not None:
+        # LEAD: remove with the search engine migration
+        values["search_extra"] = _search_extra(
+            session=session,
+            capabilities=before["capabilities"] if data.capabilities is None else data.capabilities,
+            programs=before["programs"] if data.programs is None else data.programs,
+        )
+    written = SupplierWrite(
+        kind="updated",
+        values=values,
         supply_chains=data.supply_chains,
         capabilities=data.capabilities,
-        certifications=certifications,
+        certifications=None if certifications is None else certificate_rows(certifications),
+        supplier_id=supplier.id,
+        version=supplier.version,
+        before=to_public(supplier, show_contact=True).model_dump(mode="json"),
     )
-    if data.capabilities is not None or data.programs is not None:
-        _refresh_search_extra(session=session, supplier=supplier)
-    supplier.updated_at = utcnow()  # always dirty, so the version is checked and bumped
-    session.flush()
-    session.refresh(supplier)
-    _record_write(session=session, actor=caller, supplier=supplier, kind="updated", before=before)
-    return supplier
+    write(session.connection(), [written], actor=caller)
+    return _reloaded(session=session, supplier_id=supplier.id)  # type: ignore[arg-type]
 
 
 def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> None:
     """Soft delete: the row stays (for the change feed) but disappears from every read; its
     contact is erased (personal data is kept no longer than the supplier is listed)."""
-    now = utcnow()
-    supplier.deleted_at = now
-    supplier.updated_at = now
-    _set_contact(supplier, dict.fromkeys(_CONTACT_FIELDS))
-    session.flush()
-    _record_write(session=session, actor=actor, supplier=supplier, kind="deleted")
-
-
-_ACTIONS = {"created": "create", "updated": "update", "deleted": "delete"}
-
-
-def _record_write(
-    *,
-    session: Session,
-    actor: Caller,
-    supplier: Supplier,
-    kind: str,
-    before: dict[str, Any] | None = None,
-) -> None:
-    """The change-feed event and the audit event of a write, after its flushed statement."""
-    public = None if kind == "deleted" else to_public(supplier, show_contact=True)
-    record_change(
-        session=session,
-        supplier_id=supplier.id,  # type: ignore[arg-type]
-        version=supplier.version,
-        kind=kind,
-        payload=public.model_dump(mode="json") if public else None,
-    )
-    if public is None:
-        fields: list[str] = []
-    elif before is None:  # created: every field given a value
-        fields = changed_fields({}, public.model_dump(exclude_none=True, exclude_defaults=True))
-    else:
-        fields = changed_fields(before, public.model_dump())
-    record(
-        session=session,
-        actor=actor,
-        action=_ACTIONS[kind],
-        entity="supplier",
-        entity_id=supplier.id,  # type: ignore[arg-type]
-        fields=fields,
-    )
+    written = SupplierWrite(kind="deleted", supplier_id=supplier.id, version=supplier.version)
+    write(session.connection(), [written], actor=actor)
+    session.expire(supplier)
