@@ -27,7 +27,6 @@ from sqlalchemy import Connection, Engine, func, select
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.db import SQLITE_WRITE_INTENT
-from app.search.documents import build_search_extra  # LEAD: remove with the search engine migration
 from app.suppliers.models import Supplier
 from app.suppliers.writing import SupplierWrite, refresh_statistics, write
 
@@ -1083,8 +1082,6 @@ class _Generator:
         self.taken_names = taken_names
         self.homonyms: dict[str, int] = {}  # name -> the lowest number it may still take
         self.chain_draws: dict[tuple[float, ...], Weighted] = {}
-        self.with_search_extra = "search_extra" in SUPPLIER.c
-        self.search_labels: dict[tuple[str, ...], str] = {}
         known = catalogue.phrases
         self.profiles = {
             p.key: replace(
@@ -1279,10 +1276,6 @@ class _Generator:
             "created_at": created_at,
             "updated_at": updated_at,
         }
-        if self.with_search_extra:  # LEAD: remove with the search engine migration
-            values["search_extra"] = self._search_extra(
-                capabilities=capabilities, programs=programs
-            )
         batch.writes.append(
             SupplierWrite(
                 kind="created",
@@ -1294,16 +1287,6 @@ class _Generator:
             )
         )
         batch.employees += employees
-
-    # LEAD: remove with the search engine migration
-    def _search_extra(self, *, capabilities: list[str], programs: list[str]) -> str:
-        """`build_search_extra`, with the capability part cached (few distinct code lists)."""
-        key = tuple(sorted(capabilities))  # the service lists capabilities by code, too
-        labels = self.search_labels.get(key)
-        if labels is None:
-            labels = build_search_extra(capabilities=key, programs=(), labels=self.catalogue.labels)
-            self.search_labels[key] = labels
-        return " ".join([labels, *programs]) if labels else " ".join(programs)
 
     def _vat(self, *, province: str) -> str:
         """A valid Partita IVA registered at the province's office, unused by live suppliers."""

@@ -12,28 +12,7 @@ from app.db import build_engine
 target_metadata = app.models.metadata
 config = context.config
 
-# Search structures are database-specific raw DDL (see revisions 0002 and 0005); the models do
-# not describe them, so autogenerate and `alembic check` must not see them.
-SPECIFIC_TABLES = ("supplier_fts", "supplier_name_trgm", "supplier_search")
-DATABASE_SPECIFIC = frozenset(
-    {
-        "search_vector",
-        "ix_supplier_search_vector",
-        "ix_supplier_name_trgm",
-        "ix_supplier_sort_name",
-        "ix_supplier_lat_lon",
-        "ix_supplier_sort_updated",
-    }
-)
-
-
 warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based")
-
-
-def include_name(name: str | None, type_: str, _parents: dict) -> bool:
-    if type_ == "table" and name and name.startswith(SPECIFIC_TABLES):
-        return False
-    return name not in DATABASE_SPECIFIC
 
 
 def _configure(connection: Connection) -> None:
@@ -42,7 +21,6 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_name=include_name,
     )
 
 

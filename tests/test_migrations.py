@@ -78,7 +78,8 @@ def _found(engine, q: str) -> list[str]:
 
 def test_text_indexes_hold_live_suppliers_across_revision_0005(fresh_db_url):
     # 0005 moves the PostgreSQL text index to a side table and keeps soft-deleted suppliers out
-    # of both databases' text indexes: existing rows must land right, and stay right.
+    # of both databases' text indexes; 0012 drops them for the search engine, and its
+    # downgrade rebuilds them from the data. Existing rows must land right, and stay right.
     # The data is written with today's code (at head), then taken back to 0004 and up again.
     config = alembic_config(fresh_db_url)
     command.upgrade(config, "head")

@@ -29,10 +29,6 @@ from app.partners.service import (
     csv_row,
     unescape_cell,
 )
-from app.search.documents import (  # LEAD: remove with the search engine migration
-    build_search_extra,
-    capability_labels,
-)
 from app.suppliers.models import (
     Supplier,
 )
@@ -135,7 +131,6 @@ class _Catalogue:
     supply_chains: set[str]
     capabilities: set[str]
     standards: set[str]
-    labels: dict[str, Any]  # LEAD: remove with the search engine migration
 
     @classmethod
     def load(cls, session: Session) -> "_Catalogue":
@@ -147,8 +142,6 @@ class _Catalogue:
             supply_chains=set(chains),
             capabilities=set(capabilities),
             standards=set(codes(CertificationStandard)),
-            # LEAD: remove with the search engine migration
-            labels=capability_labels(session=session),
         )
 
 
@@ -481,15 +474,7 @@ def _write_batch(
     writes = [
         SupplierWrite(
             kind=plan.action,
-            values={
-                **create_values(plan.data),
-                # LEAD: remove with the search engine migration
-                "search_extra": build_search_extra(
-                    capabilities=plan.data.capabilities,
-                    programs=plan.data.programs,
-                    labels=catalogue.labels,
-                ),
-            },
+            values=create_values(plan.data),
             supply_chains=plan.data.supply_chains,
             capabilities=plan.data.capabilities,
             certifications=certificate_rows(plan.data.certifications),

@@ -5,7 +5,6 @@ matches when one of its alternatives does (`or`), an alternative is a bare word 
 phrase, and excluded terms (`-word`) remove suppliers. A word matches an indexed word that
 starts with one of its forms (`forms`: the word and its Italian and English Snowball stems);
 a phrase matches its exact words in a row. The engine (`app.search.index`) evaluates it.
-`fts5_query` renders the same syntax for SQLite FTS5, which scouting still uses.
 """
 
 import re
@@ -76,56 +75,6 @@ def forms(word: str) -> list[str]:
         forms |= {_stemmer(lang).stemWord(word) for lang in ("italian", "english")}
     forms = {f for f in forms if len(f) >= 3 or f == word}
     return sorted(f for f in forms if not any(o != f and f.startswith(o) for o in forms))
-
-
-def _prefix_term(form: str) -> str:
-    return f"{_quote(form)}*" if len(form) >= PREFIX_MIN_LENGTH else _quote(form)
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
-def fts5_query(q: str) -> tuple[str | None, str | None]:
-    """Translate web-search syntax (words, "phrases", `or`, `-exclusions`) to FTS5.
-
-    Returns (positive query, excluded query); either may be None. Every user string is quoted,
-    so no input can inject FTS5 syntax.
-    """
-    groups: list[list[str]] = []
-    excluded: list[str] = []
-    join_next = False
-    for negated, phrase, bare in _TOKEN.findall(fold(q))[: MAX_TERMS * 2]:
-        if bare.lower() == "or" and groups:
-            join_next = True
-            continue
-        if phrase:
-            words = _WORD.findall(phrase)
-            term = _quote(" ".join(words)) if words else None
-        else:
-            negated = "-" if bare.startswith("-") and len(bare) > 1 else ""
-            words = _WORD.findall(bare)
-            term = (
-                " AND ".join(
-                    "(" + " OR ".join(_prefix_term(p) for p in forms(w)) + ")"
-                    for w in dict.fromkeys(words)
-                )
-                if words
-                else None
-            )
-        if term is None:
-            continue
-        if negated:
-            excluded.append(f"({term})")
-        elif join_next:
-            groups[-1].append(f"({term})")
-        else:
-            groups.append([f"({term})"])
-        join_next = False
-    # A repeated word or group adds nothing to an AND but work: each is searched once.
-    alternatives = dict.fromkeys("(" + " OR ".join(g) + ")" for g in groups)
-    positive = " AND ".join(list(alternatives)[:MAX_TERMS]) or None
-    return positive, (" OR ".join(list(dict.fromkeys(excluded))[:MAX_TERMS]) or None)
 
 
 class Term(NamedTuple):

@@ -54,10 +54,6 @@ class Supplier(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=320)
     contact_phone: str | None = Field(default=None, max_length=40)
     verified: bool = False
-    # Capability labels (EN + IT, with ancestors) and programs, flattened for full-text search.
-    search_extra: str = Field(
-        default="", sa_column=Column(sa.Text, nullable=False, server_default="")
-    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True

@@ -11,10 +11,6 @@ from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
 from app.errors import Conflict, Forbidden, Gone, NotFound, field_error, invalid
-from app.search.documents import (  # LEAD: remove with the search engine migration
-    build_search_extra,
-    capability_labels,
-)
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -91,7 +87,7 @@ def public_records(
     if not ids:
         return {}
     table = Supplier.__table__
-    columns = [c for c in table.c if c.name != "search_extra"]  # type: ignore[attr-defined]
+    columns = list(table.c)  # type: ignore[attr-defined]
     rows = session.execute(select(*columns).where(table.c.id.in_(ids))).all()  # type: ignore[attr-defined]
     chains = _codes_by_supplier(
         session=session,
@@ -359,10 +355,6 @@ def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) ->
     )
     _check_vat_free(session=session, vat_number=data.vat_number)
     values = create_values(data)
-    # LEAD: remove with the search engine migration
-    values["search_extra"] = _search_extra(
-        session=session, capabilities=data.capabilities, programs=data.programs
-    )
     written = SupplierWrite(
         kind="created",
         values=values,
@@ -382,13 +374,6 @@ def _reloaded(*, session: Session, supplier_id: int) -> Supplier:
         .options(*_RELATIONS)
         .execution_options(populate_existing=True)
     ).one()
-
-
-def _search_extra(*, session: Session, capabilities: list[str], programs: list[str]) -> str:
-    # LEAD: remove with the search engine migration
-    return build_search_extra(
-        capabilities=capabilities, programs=programs, labels=capability_labels(session=session)
-    )
 
 
 def _address_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -495,13 +480,6 @@ def update_supplier(
     if "location" in sent:
         loc = data.location
         values["lat"], values["lon"] = (loc.lat, loc.lon) if loc else (None, None)
-    if data.capabilities is not None or data.programs is not None:
-        # LEAD: remove with the search engine migration
-        values["search_extra"] = _search_extra(
-            session=session,
-            capabilities=before["capabilities"] if data.capabilities is None else data.capabilities,
-            programs=before["programs"] if data.programs is None else data.programs,
-        )
     written = SupplierWrite(
         kind="updated",
         values=values,

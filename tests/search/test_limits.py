@@ -10,7 +10,15 @@ import pytest
 
 from app.config import get_settings
 from app.search.cursors import decode_cursor, encode_cursor
-from app.search.text import MAX_TERMS, NAME_TYPO_MAX_LENGTH, fts5_query, fuzzy_names, query_words
+from app.search.text import (
+    MAX_TERMS,
+    NAME_TYPO_MAX_LENGTH,
+    Term,
+    forms,
+    fuzzy_names,
+    parse_query,
+    query_words,
+)
 from tests.factories import supplier_payload
 from tests.search.conftest import API
 
@@ -42,13 +50,12 @@ def test_query_words_split_at_every_non_word_character():
 
 
 def test_repeated_words_and_short_words_cost_one_exact_term():
-    positive, _ = fts5_query("e e.e.e titanio")
-    # One term for `e`, searched as it is (a one-letter prefix would expand to every word
+    parsed = parse_query("e e.e.e titanio")
+    # One group for `e`, searched as it is (a one-letter prefix would expand to every word
     # starting with it); `titanio` keeps its stemmed prefixes.
-    assert positive is not None
-    assert positive.count('"e"') == 1
-    assert '"e"*' not in positive
-    assert '"titan"*' in positive
+    assert parsed.groups == [[[Term(("e",), False)]], [[Term(("titanio",), False)]]]
+    assert forms("e") == ["e"]
+    assert "titan" in forms("titanio")
 
 
 @pytest.mark.parametrize(
