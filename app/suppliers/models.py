@@ -29,7 +29,7 @@ class Supplier(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=200)
     legal_name: str | None = Field(default=None, max_length=200)
     vat_number: str = Field(max_length=20)
     description: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
@@ -55,9 +55,7 @@ class Supplier(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, max_length=40)
     verified: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True
-    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     deleted_at: datetime | None = Field(
         default=None, sa_type=sa.DateTime(timezone=True), index=True
     )
@@ -85,10 +83,6 @@ class Supplier(SQLModel, table=True):
 
 class SupplierSupplyChain(SQLModel, table=True):
     __tablename__ = "supplier_supply_chain"
-    # Covering index: "suppliers of chain X" is answered from the index alone.
-    __table_args__ = (
-        sa.Index("ix_supplier_supply_chain_code", "supply_chain_code", "supplier_id"),
-    )
 
     supplier_id: int = Field(foreign_key="supplier.id", primary_key=True, ondelete="CASCADE")
     supply_chain_code: str = Field(foreign_key="supply_chain.code", primary_key=True, max_length=32)
@@ -96,7 +90,6 @@ class SupplierSupplyChain(SQLModel, table=True):
 
 class SupplierCapability(SQLModel, table=True):
     __tablename__ = "supplier_capability"
-    __table_args__ = (sa.Index("ix_supplier_capability_code", "capability_code", "supplier_id"),)
 
     supplier_id: int = Field(foreign_key="supplier.id", primary_key=True, ondelete="CASCADE")
     capability_code: str = Field(foreign_key="capability.code", primary_key=True, max_length=100)

@@ -4,8 +4,8 @@ Searches, scouting and duplicate matching answer from the in-process search inde
 (`app.search.index`), so the full-text machinery of revisions 0002, 0004 and 0005 goes:
 SQLite's FTS5 tables, their vocabulary and triggers; PostgreSQL's `supplier_search` side
 table, its triggers and functions and the text search configurations; `supplier.search_extra`
-(capability labels and programs flattened for those indexes); and the sort and bounding-box
-indexes the SQL search walked. The data generation token and its triggers (revision 0003)
+(capability labels and programs flattened for those indexes); and the sort, bounding-box and
+link-code indexes the SQL search walked. The data generation token and its triggers (revision 0003)
 stay: they order the change feed and tell the index when it must catch up. Writers get
 cheaper: no trigger and no text index to maintain per supplier row.
 
@@ -29,6 +29,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SORT_INDEXES = ("ix_supplier_sort_updated", "ix_supplier_lat_lon", "ix_supplier_sort_name")
+# Model indexes only the SQL search used: (table, index, columns).
+SEARCH_INDEXES = (
+    ("supplier", "ix_supplier_name", ["name"]),
+    ("supplier", "ix_supplier_updated_at", ["updated_at"]),
+    ("supplier_supply_chain", "ix_supplier_supply_chain_code", ["supply_chain_code", "supplier_id"]),
+    ("supplier_capability", "ix_supplier_capability_code", ["capability_code", "supplier_id"]),
+)
 
 PG_UP = [
     "DROP TRIGGER IF EXISTS supplier_search_changed ON supplier",
@@ -67,12 +74,16 @@ def upgrade() -> None:
         op.execute(statement)
     for name in SORT_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    for table, name, _ in SEARCH_INDEXES:
+        op.drop_index(name, table_name=table)
     op.execute("ALTER TABLE supplier DROP COLUMN search_extra")
 
 
 def downgrade() -> None:
-    search, vocabulary, side_table = _revision("search"), _revision("trigram_vocabulary"), None
+    search, vocabulary = _revision("search"), _revision("trigram_vocabulary")
     side_table = _revision("search_side_table")
+    for table, name, columns in SEARCH_INDEXES:
+        op.create_index(name, table, columns)
     op.execute("ALTER TABLE supplier ADD COLUMN search_extra TEXT DEFAULT '' NOT NULL")
     search._backfill_search_extra()
     for statement in search.COMMON_UP:
