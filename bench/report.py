@@ -22,6 +22,7 @@ class Result:
     backend: str
     suppliers: int
     seeding: float = 0.0
+    indexing: float | None = None  # of the seeding: building the search index snapshot
     ready: float = 0.0  # seconds from `escouting serve` to the first 200 of /readyz
     rss_ready: float = 0.0  # MB, serving process and children
     rss_after: float = 0.0
@@ -165,7 +166,8 @@ def print_slowest(results: list[Result]) -> None:
 
 def print_scale(results: list[Result]) -> None:
     paragraph(
-        "Scale: `escouting seed-demo` (the command, timed end to end), `escouting serve` from "
+        "Scale: `escouting seed-demo` (the command, timed end to end, and the part of it that "
+        "builds the search index and writes its snapshot), `escouting serve` from "
         "launch to the first 200 of `/readyz`, the first search it answers after that (the "
         "first of the cold searches; anything built lazily shows here), and the resident "
         "memory (VmRSS) of the serving process and its children once ready and after the "
@@ -176,6 +178,7 @@ def print_scale(results: list[Result]) -> None:
             r.name,
             f"{r.suppliers:,}",
             f"{r.seeding:.1f}",
+            "-" if r.indexing is None else f"{r.indexing:.1f}",
             f"{r.ready:.1f}",
             f"{r.searches[0].ms:.1f}" if r.searches else "-",
             f"{r.rss_ready:.0f}",
@@ -188,6 +191,7 @@ def print_scale(results: list[Result]) -> None:
             "database",
             "suppliers",
             "`seed-demo` (s)",
+            "of which index build (s)",
             "start to ready (s)",
             "first search (ms)",
             "RSS when ready (MB)",
