@@ -134,9 +134,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Statement journals (every row of a bulk insert whose triggers write other tables needs
     # one) in memory, not in temporary files: bulk supplier writes about a third faster.
     cursor.execute("PRAGMA temp_store=MEMORY")
-    # Read through memory-mapped pages and a larger page cache (searches scan indexes).
-    cursor.execute("PRAGMA mmap_size=268435456")
-    cursor.execute("PRAGMA cache_size=-32768")
+    # Modest memory per connection: searches answer from the search index, so connections
+    # read pages of records and links by id (each pooled connection has a cache of its own).
+    cursor.execute("PRAGMA mmap_size=67108864")
+    cursor.execute("PRAGMA cache_size=-8192")
     cursor.close()
 
 
