@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from app.scouting import ranking
 from app.search.engine import engine_for
-from app.search.index import LEVEL, SupplierIndex, to_bitmap
+from app.search.index import LEVEL, SupplierIndex, first_k, to_bitmap
 from app.search.service import EARTH_RADIUS_KM, KM_PER_DEGREE
 from app.suppliers.schemas import VERIFICATION_LEVELS
 
@@ -61,7 +61,7 @@ class Ranking:
             bound, last = after
             keep = (neg > bound) | ((neg == bound) & (ids > last))
             neg, ids, docs = neg[keep], ids[keep], docs[keep]
-        chosen = _first(neg, ids, limit)
+        chosen = first_k(neg, ids, limit)
         return [
             (score, supplier_id, self._words(doc))
             for score, supplier_id, doc in zip(
@@ -75,24 +75,6 @@ class Ranking:
 
     def _words(self, doc: int) -> int:
         return sum(1 << i for i, found in enumerate(self.terms) if doc in found)
-
-
-def _first(primary: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k smallest (primary, id) pairs, in order: linear time plus k log k."""
-    n = len(primary)
-    if n > k > 0:
-        kth = np.partition(primary, k - 1)[k - 1]
-        below = np.flatnonzero(primary < kth)
-        ties = np.flatnonzero(primary == kth)
-        need = k - len(below)
-        if len(ties) > need:
-            ties = ties[np.argpartition(ids[ties], need - 1)[:need]]
-        chosen = np.concatenate([below, ties])
-    elif k <= 0:
-        chosen = np.zeros(0, dtype=np.int64)
-    else:
-        chosen = np.arange(n)
-    return chosen[np.lexsort((ids[chosen], primary[chosen]))]
 
 
 def rank_all(*, session: Session, criteria: ranking.Request) -> Ranking:

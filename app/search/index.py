@@ -96,6 +96,24 @@ def to_numpy(bitmap: BitMap) -> np.ndarray:
     return np.frombuffer(bitmap.to_array(), dtype=np.uint32).astype(np.int64)
 
 
+def first_k(primary: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k smallest (primary, id) pairs, in order: linear time plus k log k."""
+    n = len(primary)
+    if n > k > 0:
+        kth = np.partition(primary, k - 1)[k - 1]
+        below = np.flatnonzero(primary < kth)
+        ties = np.flatnonzero(primary == kth)
+        need = k - len(below)
+        if len(ties) > need:
+            ties = ties[np.argpartition(ids[ties], need - 1)[:need]]
+        chosen = np.concatenate([below, ties])
+    elif k <= 0:
+        chosen = np.zeros(0, dtype=np.int64)
+    else:
+        chosen = np.arange(n)
+    return chosen[np.lexsort((ids[chosen], primary[chosen]))]
+
+
 class _Column:
     """A growable numpy column indexed by document number."""
 

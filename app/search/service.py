@@ -3,7 +3,7 @@
 One code path for both databases: a search reads the index of this worker (brought up to the
 data first, see `app.search.engine`), which answers the matching set, the exact total, the
 facet counts and the page's supplier ids; the page's records then come from the database.
-`valid_certificate` and `haversine_term` are the same rules in SQL, for scouting.
+`valid_certificate` is the certificate rule in SQL, for scouting's one-supplier checks.
 """
 
 import hashlib
@@ -14,22 +14,29 @@ from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col
 
 from app.auth.deps import Caller
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.engine import engine_for
-from app.search.index import EPOCH, SupplierIndex, TextMatch, micros, to_bitmap, to_numpy
+from app.search.index import (
+    EPOCH,
+    SupplierIndex,
+    TextMatch,
+    first_k,
+    micros,
+    to_bitmap,
+    to_numpy,
+)
 from app.search.schemas import SearchItem, SearchPage, SearchQuery
 from app.search.text import fuzzy_names, name_needle, parse_query
-from app.suppliers.models import Supplier, SupplierCertification
+from app.suppliers.models import SupplierCertification
 from app.suppliers.schemas import VERIFICATION_LEVELS
 from app.suppliers.service import public_records
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
-HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 NO_DISTANCE = 2.0  # sort key of suppliers without coordinates: last (haversines are <= 1)
 
 
@@ -55,20 +62,6 @@ def valid_certificate(
         allowed = VERIFICATION_LEVELS[VERIFICATION_LEVELS.index(verification) :]  # type: ignore[arg-type]
         conditions.append(col(cert.verification).in_(allowed))
     return conditions
-
-
-def haversine_term(lat: float, lon: float) -> ColumnElement[float]:
-    """The haversine of each supplier's central angle from (lat, lon), in SQL.
-
-    It grows with the great-circle distance, so filters and sorts use it as it is: no asin,
-    no square root, constants folded in Python. Kilometres are computed for the page only.
-    """
-    s = Supplier
-    half_radian = math.pi / 360
-    cos_lat = math.cos(math.radians(lat))
-    return func.power(func.sin((col(s.lat) - lat) * half_radian), 2) + cos_lat * func.cos(
-        col(s.lat) * (2 * half_radian)
-    ) * func.power(func.sin((col(s.lon) - lon) * half_radian), 2)
 
 
 def haversine_bound(radius_km: float) -> float:
@@ -286,7 +279,7 @@ def _page(
     if position is not None:
         after = _after(index, query=query, primary=primary, sids=sids, position=position)
         docs, sids, primary = docs[after], sids[after], primary[after]
-    chosen = _first(primary, sids, query.limit + 1)
+    chosen = first_k(primary, sids, query.limit + 1)
     rows = []
     for i in chosen.tolist():
         doc, supplier_id, key = int(docs[i]), int(sids[i]), primary[i]
@@ -328,19 +321,3 @@ def _after(
     else:
         bound = value
     return (primary > bound) | ((primary == bound) & (sids > last_id))
-
-
-def _first(primary: np.ndarray, sids: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k smallest (primary, sid) pairs, in order, in linear time plus k log k."""
-    n = len(primary)
-    if n > k:
-        kth = np.partition(primary, k - 1)[k - 1]
-        below = np.flatnonzero(primary < kth)
-        ties = np.flatnonzero(primary == kth)
-        need = k - len(below)
-        if len(ties) > need:
-            ties = ties[np.argpartition(sids[ties], need - 1)[:need]]
-        chosen = np.concatenate([below, ties])
-    else:
-        chosen = np.arange(n)
-    return chosen[np.lexsort((sids[chosen], primary[chosen]))]
