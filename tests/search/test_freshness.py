@@ -1,6 +1,7 @@
 """The search index follows every write: from the change feed, or rebuilt when the feed
 cannot explain a change (a write without an event, a rolled-back transaction)."""
 
+import time
 from datetime import date
 
 import pytest
@@ -10,7 +11,7 @@ from sqlmodel import Session
 
 from app.auth.caller import SYSTEM
 from app.auth.deps import Caller
-from app.db import alembic_config, build_engine
+from app.db import DEADLINE, DeadlineExceeded, alembic_config, build_engine
 from app.search import engine as search_engine
 from app.search.cache import data_generation
 from app.search.engine import engine_for
@@ -175,3 +176,17 @@ def test_ranking_follows_a_write(client, admin, ranked):
     body = supplier_payload(99, name="Anodizzazione")  # an exact name ranks first
     created = client.post(API, json=body, headers=admin).json()["id"]
     assert _all_pages(client, "anodizzazione", limit=20) == [created, *first]
+
+
+def test_a_search_waits_for_the_index_only_until_its_deadline(session):
+    engine = engine_for(session)
+    deadline = DEADLINE.set(time.monotonic() + 0.2)
+    engine.lock.acquire()  # a build under way elsewhere
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded), engine.current(session):
+            pass
+        assert time.monotonic() - started < 1.5
+    finally:
+        engine.lock.release()
+        DEADLINE.reset(deadline)
