@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from app.scouting import ranking
 from app.search.engine import engine_for
-from app.search.index import LEVEL, SupplierIndex, first_k, to_bitmap
+from app.search.index import LEVEL, SupplierIndex, first_k, haversines, to_bitmap
 from app.search.service import EARTH_RADIUS_KM, KM_PER_DEGREE
 from app.suppliers.schemas import VERIFICATION_LEVELS
 
@@ -219,11 +219,7 @@ def _proximity(
     if reach is not None:
         close = np.abs((lons - lon + 180) % 360 - 180) <= reach
         band, lats, lons = band[close], lats[close], lons[close]
-    half = math.pi / 360
-    haversine = (
-        np.sin((lats - lat) * half) ** 2
-        + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
-    )
+    haversine = haversines(lat, lon, lats, lons)
     distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(haversine, 1.0)))
     proximity = np.zeros(len(docs), dtype=np.float64)
     proximity[band] = np.where(distance < radius, 1 - distance / radius, 0.0)

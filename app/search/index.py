@@ -19,6 +19,7 @@ documents are reclaimed by rebuilding (`garbage` tells when it is worth it).
 import array
 import bisect
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -112,6 +113,16 @@ def first_k(primary: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     else:
         chosen = np.arange(n)
     return chosen[np.lexsort((ids[chosen], primary[chosen]))]
+
+
+def haversines(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """The haversine of the central angle between (lat, lon) and each point, in degrees (it
+    grows with the great-circle distance; NaN for an unknown point)."""
+    half = math.pi / 360
+    return (
+        np.sin((lats - lat) * half) ** 2
+        + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
+    )
 
 
 class _Column:

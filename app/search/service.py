@@ -25,6 +25,7 @@ from app.search.index import (
     SupplierIndex,
     TextMatch,
     first_k,
+    haversines,
     micros,
     to_bitmap,
     to_numpy,
@@ -214,13 +215,7 @@ def _numeric(index: SupplierIndex, *, query: SearchQuery, matched: BitMap) -> Bi
 def _haversine(index: SupplierIndex, lat: float, lon: float, docs: np.ndarray) -> np.ndarray:
     """The haversine of each document's central angle from (lat, lon) (it grows with the
     great-circle distance); NaN without a location."""
-    half = math.pi / 360
-    lats = index.lat.data[docs]
-    lons = index.lon.data[docs]
-    return (
-        np.sin((lats - lat) * half) ** 2
-        + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
-    )
+    return haversines(lat, lon, index.lat.data[docs], index.lon.data[docs])
 
 
 def _facets(
