@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: venv run test bench lint format openapi migrate clean
+.PHONY: venv run test bench eval lint format openapi migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -28,6 +28,9 @@ test: venv  ## every test, one process per core; PostgreSQL too when TEST_DATABA
 
 bench: venv  ## seed 100,000 suppliers on SQLite and PostgreSQL, serve them: distinct queries asked once (cold), scouting, start-up and memory, warm mix, worst inputs, /healthz under load
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+eval: venv  ## relevance of the search on eval/ (hand-written profiles, judged queries): nDCG@10, MRR, recall@10 per class and a BM25 baseline, on SQLite and (with EVAL_PG_URL or TEST_DATABASE_URL) PostgreSQL
+	$(BIN)/python eval/run.py
 
 lint: venv
 	$(BIN)/ruff check .
