@@ -10,7 +10,7 @@ from app.changes import service
 from app.changes.schemas import ChangeEventPublic, ChangePage
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.search.cache import data_generation
+from app.search.generation import data_generation
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 

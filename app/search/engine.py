@@ -286,22 +286,9 @@ def load_records(connection: Connection, ids: Sequence[int] | None = None) -> It
         }
         if not records:
             continue
-        chains: dict[int, list[str]] = {}
-        link = SupplierSupplyChain
-        for supplier_id, code in connection.execute(
-            select(col(link.supplier_id), col(link.supply_chain_code)).where(
-                within(col(link.supplier_id))
-            )
-        ):
-            chains.setdefault(supplier_id, []).append(code)
-        capabilities: dict[int, list[str]] = {}
-        cap = SupplierCapability
-        for supplier_id, code in connection.execute(
-            select(col(cap.supplier_id), col(cap.capability_code)).where(
-                within(col(cap.supplier_id))
-            )
-        ):
-            capabilities.setdefault(supplier_id, []).append(code)
+        chain, cap = SupplierSupplyChain, SupplierCapability
+        chains = _codes(connection, col(chain.supplier_id), col(chain.supply_chain_code), within)
+        capabilities = _codes(connection, col(cap.supplier_id), col(cap.capability_code), within)
         certificates: dict[int, list[Certificate]] = {}
         cert = SupplierCertification
         for row in connection.execute(
@@ -357,6 +344,16 @@ def snapshot_dir(url: URL, setting: str) -> Path | None:
     return Path(tempfile.gettempdir()) / f"escouting-search-{name}"
 
 
+def _codes(
+    connection: Connection, owner: Any, code: Any, within: Callable[[Any], Any]
+) -> dict[int, list[str]]:
+    """supplier id -> codes, from a link table, for the suppliers `within` selects."""
+    codes: dict[int, list[str]] = {}
+    for supplier_id, value in connection.execute(select(owner, code).where(within(owner))):
+        codes.setdefault(supplier_id, []).append(value)
+    return codes
+
+
 _engines: dict[str, SearchEngine] = {}
 _registry_lock = threading.Lock()
 
@@ -381,14 +378,13 @@ def warm_up(session: Session) -> SearchEngine:
 
 class WarmUp:
     """Builds the index of the app's database in a background thread at start-up, retrying
-    while the database is unreachable or not migrated (`/readyz` says which)."""
+    while the database is unreachable or not migrated (`/readyz` says which, by itself)."""
 
     RETRY_SECONDS = 2.0
 
     def __init__(self, make_session: Callable[[], Session]) -> None:
         self.make_session = make_session
         self.engine: SearchEngine | None = None
-        self.error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="search-warm-up", daemon=True)
 
@@ -407,11 +403,10 @@ class WarmUp:
             try:
                 with self.make_session() as session:
                     self.engine = warm_up(session)
-                    self.error = None
                 return
             except Exception as exc:
-                self.error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("search index not built yet", extra={"error": self.error})
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("search index not built yet", extra={"error": error})
                 self._stop.wait(self.RETRY_SECONDS)
 
 
