@@ -66,9 +66,32 @@ class SearchQuery:
         return self._fields("limit", "cursor", "facets")
 
 
+class Highlights(BaseModel):
+    name: str = Field(
+        description="The name, HTML-escaped, with the words the query matched in `<mark>`."
+    )
+    description: str = Field(
+        description="About 160 characters of the description around the words the query "
+        "matched (in `<mark>`, the rest HTML-escaped), `…` where text was left out."
+    )
+
+
 class SearchItem(SupplierPublic):
     distance_km: float | None = Field(
         default=None, description="Great-circle distance from `near`, when `near` is given."
+    )
+    score: float | None = Field(
+        default=None,
+        description="Relevance, with `q` (null without): 1000 per query word or phrase the "
+        "supplier matches, plus up to about 20 per word for how well it matches (exact or "
+        "synonym above typo correction; name, then capabilities and programs, then "
+        "description) and 3 per pair of query words found side by side; a company name "
+        "within a typo of the query counts as every word plus up to 1, the exact name adds "
+        "100000. Comparable within "
+        "one query only.",
+    )
+    highlights: Highlights | None = Field(
+        default=None, description="With `q`: where the query matched (null without `q`)."
     )
 
 
