@@ -34,8 +34,8 @@ from app.changes.models import ChangeEvent
 from app.config import get_settings
 from app.db import DEADLINE, DeadlineExceeded, deadline_lifted
 from app.search.index import Certificate, Labels, Record, SupplierIndex
-from app.search.models import DataGeneration, Synonym
-from app.search.synonyms import load_synonyms
+from app.search.models import DataGeneration
+from app.search.synonyms import load_synonyms, stamp_columns
 from app.search.text import Synonyms
 from app.suppliers.models import (
     Supplier,
@@ -248,9 +248,7 @@ def _state(session: Session, position: Position) -> State:
             at.with_only_columns(col(event.supplier_id)).scalar_subquery(),
             at.with_only_columns(col(event.version)).scalar_subquery(),
             at.with_only_columns(col(event.occurred_at)).scalar_subquery(),
-            select(func.count()).select_from(Synonym).scalar_subquery(),
-            select(func.max(col(Synonym.id))).scalar_subquery(),
-            select(func.max(col(Synonym.updated_at))).scalar_subquery(),
+            *stamp_columns(),
         )
     ).one()
     token, top, supplier_id, version, occurred_at, *glossary = row
