@@ -740,10 +740,15 @@ class TermHits:
     typos: list[tuple[int, dict[str, BitMap]]] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
     marks: set[str] = field(default_factory=set)
+    _everywhere: BitMap | None = None
 
     def everywhere(self) -> BitMap:
-        found = [*self.exact.values(), *(b for _e, fields in self.typos for b in fields.values())]
-        return BitMap.union(*found) if found else BitMap()
+        """Every document the term is found in, exactly or by typo (computed once)."""
+        if self._everywhere is None:
+            found = [*self.exact.values()]
+            found += [b for _edits, fields in self.typos for b in fields.values()]
+            self._everywhere = BitMap.union(*found) if found else BitMap()
+        return self._everywhere
 
 
 def _all_of(alternative: Alternative, hits: dict[tuple[Term, bool], TermHits]) -> BitMap:
@@ -768,39 +773,40 @@ class TextMatch:
     def scores(self, docs: np.ndarray) -> np.ndarray:
         """Relevance of each of `docs` (ascending document numbers; see COVERAGE above). It
         depends only on the supplier and the query, so a cursor stays valid while others
-        change."""
+        change. Work is proportional to the hits, not to `docs` times the query's terms:
+        every step touches only the positions of the documents a bitmap holds."""
         n = len(docs)
+        if not n:
+            return np.zeros(0, dtype=np.float64)
         within = to_bitmap(docs)
+        rank = np.zeros(int(docs[-1]) + 1, dtype=np.int64)
+        rank[docs] = np.arange(n)
 
         def positions(bitmap: BitMap) -> np.ndarray:
-            return np.searchsorted(docs, to_numpy(bitmap & within))
+            return rank[np.frombuffer(bitmap.to_array(), dtype=np.uint32)]
 
         coverage = np.zeros(n, dtype=np.float64)
         weights = np.zeros(n, dtype=np.float64)
+        # Scratch arrays, zero between uses: a group's best, an alternative's sum.
+        best = np.zeros(n, dtype=np.float64)
+        total = np.zeros(n, dtype=np.float64)
         for group in self.parsed.groups:
-            best = np.zeros(n, dtype=np.float64)
+            touched = []
             for alternative in group:
-                total = np.zeros(n, dtype=np.float64)
-                every = np.ones(n, dtype=bool)
-                for term in alternative.terms:
-                    hits = self.hits[(term, not alternative.synonym)]
-                    weight = np.zeros(n, dtype=np.float64)
-                    tiers = [(EXACT_TIER, hits.exact)]
-                    tiers += [(TYPO_TIER / edits, fields) for edits, fields in hits.typos]
-                    for tier, fields in tiers:
-                        for name, bitmap in fields.items():
-                            at = positions(bitmap)
-                            weight[at] = np.maximum(weight[at], tier + FIELD_WEIGHTS[name])
-                    every &= weight > 0
-                    total += weight
-                score = np.where(every, total / len(alternative.terms), 0.0)
-                if alternative.synonym:
-                    score *= SYNONYM_FACTOR
-                np.maximum(best, score, out=best)
-            coverage += best > 0
-            weights += best
+                found = self._alternative(alternative, within, positions, total)
+                if found is None:
+                    continue
+                docs_found, at, score = found
+                best[at] = np.maximum(best[at], score)
+                touched.append(docs_found)
+            if not touched:
+                continue
+            at = positions(BitMap.union(*touched))
+            coverage[at] += 1
+            weights[at] += best[at]
+            best[at] = 0.0
         for bitmap in self.adjacent:
-            weights[positions(bitmap)] += PROXIMITY
+            weights[positions(bitmap & within)] += PROXIMITY
         scores = coverage * COVERAGE + weights
         every_group = len(self.parsed.groups) * COVERAGE
         for doc, similarity in self.names.items():
@@ -813,6 +819,41 @@ class TextMatch:
                     else NAME_HIT_BONUS * similarity
                 )
         return scores
+
+    def _alternative(
+        self, alternative: Alternative, within: BitMap, positions: Any, total: np.ndarray
+    ) -> tuple[BitMap, np.ndarray, np.ndarray] | None:
+        """(documents, their positions, score) where an alternative is found among `within`:
+        the mean over its terms of the best (tier + field) each is found with, times
+        SYNONYM_FACTOR for a synonym; None where it is found nowhere. `total` is scratch."""
+        term_hits = [self.hits[(t, not alternative.synonym)] for t in alternative.terms]
+        docs = within
+        for hits in term_hits:
+            docs = docs & hits.everywhere()
+            if not docs:
+                return None
+        at = positions(docs)
+        for hits in term_hits:
+            levels = [(EXACT_TIER + FIELD_WEIGHTS[f], b) for f, b in hits.exact.items()]
+            levels += [
+                (TYPO_TIER / edits + FIELD_WEIGHTS[f], b)
+                for edits, fields in hits.typos
+                for f, b in fields.items()
+            ]
+            levels.sort(key=lambda level: -level[0])
+            left = docs.copy()
+            for value, bitmap in levels:  # best first: each document takes its best value
+                hit = bitmap & left
+                if hit:
+                    total[positions(hit)] += value
+                    left -= hit
+                    if not left:
+                        break
+        score = total[at] / len(term_hits)
+        total[at] = 0.0
+        if alternative.synonym:
+            score *= SYNONYM_FACTOR
+        return docs, at, score
 
     def marks(self) -> tuple[set[str], set[str]]:
         """(prefixes, whole words) a word of a matching document is highlighted for."""

@@ -135,12 +135,17 @@ def forms(word: str) -> list[str]:
     """The word and its Italian and English stems, minimal set of prefixes to search.
 
     Words shorter than PREFIX_MIN_LENGTH are searched as they are: as a prefix, `e*` would
-    make FTS5 merge the posting lists of every indexed word starting with `e`."""
+    match every indexed word starting with `e`."""
+    return list(_forms(word))
+
+
+@lru_cache(maxsize=65536)
+def _forms(word: str) -> tuple[str, ...]:
     forms = {word}
     if len(word) > 3 and not word.isdigit():
         forms |= {_stemmer(lang).stemWord(word) for lang in ("italian", "english")}
     forms = {f for f in forms if len(f) >= 3 or f == word}
-    return sorted(f for f in forms if not any(o != f and f.startswith(o) for o in forms))
+    return tuple(sorted(f for f in forms if not any(o != f and f.startswith(o) for o in forms)))
 
 
 def typo_budget(word: str) -> int:
