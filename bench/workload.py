@@ -144,20 +144,33 @@ def some_words(rnd: Random, v: Vocabulary, count: int) -> list[str]:
     ]
 
 
+# Acronyms and short forms buyers type; the glossary expands them (app/search/text.py).
+ACRONYMS = ("NDT", "CND", "MRO", "EDM", "PCB", "CNC", "AM", "LPBF", "CFD", "MLI", "AOG", "FAI")
+
+
 def text_query(rnd: Random, v: Vocabulary) -> str:
-    """What a buyer types: words, a company name (maybe misspelt), a phrase, `or`, `-word`."""
+    """What a buyer types: words (some misspelt), several concepts at once, an acronym, a
+    company name (maybe misspelt), a phrase, `or`, `-word`."""
     kind = rnd.random()
-    if kind < 0.45:
+    if kind < 0.30:
         return " ".join(distinct(some_words(rnd, v, rnd.randint(1, 3))))
-    if kind < 0.55:
+    if kind < 0.38:  # several concepts, one of them unknown to the registry
+        words = list(distinct(some_words(rnd, v, rnd.randint(3, 5))))
+        return " ".join([*words, rnd.choice(("kryptonite", "unobtainium", "zzfoo"))])
+    if kind < 0.46:  # a misspelt word among others
+        words = list(distinct(some_words(rnd, v, rnd.randint(1, 2))))
+        return " ".join([typo(rnd, words[0]), *words[1:]])
+    if kind < 0.52:
+        return f"{rnd.choice(ACRONYMS)} {some_words(rnd, v, 1)[0]}"
+    if kind < 0.60:
         return rnd.choice(v.names)
-    if kind < 0.67:
+    if kind < 0.70:
         return typo(rnd, rnd.choice(v.names))
-    if kind < 0.77:
+    if kind < 0.79:
         phrase = f'"{rnd.choice(v.label_phrases)}"'
         return phrase if rnd.random() < 0.5 else f"{phrase} {some_words(rnd, v, 1)[0]}"
     a, b, c = some_words(rnd, v, 3)
-    if kind < 0.88:
+    if kind < 0.89:
         return f"{a} or {b}"
     return f"{a} -{c}" if rnd.random() < 0.5 else f"{a} {b} -{c}"
 
