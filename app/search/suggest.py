@@ -8,15 +8,16 @@ earlier word must start a word of the candidate (whole or as a prefix). A candid
 one of its words starts with something within OSA edits (insertion, deletion, substitution,
 transposition of neighbours) of the last word: one edit from CORRECTION_MIN_LETTERS letters,
 two from TWO_EDITS_FROM letters, never for a last word with fewer letters (numbers are not
-corrected: `9100` is not a typo of `9110`). Corrections are only looked for while completions
-leave room, and always rank after them.
+corrected: `9100` is not a typo of `9110`). Corrections only fill the room completions leave
+(company names are not even looked up for them when completions fill the page).
 
 Ranking, within completions and then within corrections: fewer edits; the whole text starting
 with the query (`tita` -> "Titanium machining") before a later word starting with it
 ("Lavorazione del titanio"); a capability label matched in the other language than the
 caller's after both (it is shown in the caller's language); then more live suppliers found;
 then the text. Kinds are mixed: each kind present gets an equal share of the page first, and
-what a kind leaves unused goes to the others in rank order.
+what a kind leaves unused goes to the others in rank order. Entries that find no live
+supplier are left out, and suppliers sharing a name are suggested once.
 
 Costs are bounded whatever the query: a prefix expands to at most EXPANSION indexed words
 (scanning at most SCAN vocabulary entries), at most CANDIDATES suppliers per tier are
@@ -26,12 +27,12 @@ catalogues and program tags, which are small, are compared whole).
 """
 
 import bisect
-import itertools
 import math
 import weakref
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -57,6 +58,7 @@ TWO_EDITS_FROM = 8
 EXPANSION = 128  # indexed words one query word may expand to
 SCAN = 20_000  # vocabulary entries looked at per query word (corrections: per first letter)
 CANDIDATES = 256  # supplier documents checked per tier
+HEAD_WORDS = 16  # typo-corrected words whose names are also looked up in name order
 SMALL = 5_000  # word lists up to this size are compared whole for typos
 OTHER_LANGUAGE = 2  # tier offset of a capability matched in the other language
 
@@ -168,24 +170,15 @@ def completion_tier(words: Sequence[str], query: _Query) -> int | None:
     return _tier(words, query, at)
 
 
-def prefix_distance(word: str, last: str, edits: int) -> int:
-    """Fewest OSA edits between `last` and a prefix of `word` (edits + 1 when more)."""
-    n = len(last)
-    best = edits + 1
-    for length in range(max(1, n - edits), min(len(word), n + edits) + 1):
-        best = min(best, OSA.distance(last, word[:length], score_cutoff=edits))
-        if best == 0:
-            break
-    return best
-
-
-def correction(words: Sequence[str], query: _Query) -> tuple[int, int] | None:
-    """(edits, tier) of `words` correcting the query's last word, or None."""
-    if not query.edits or not _done_match(words, query):
+def correction(words: Sequence[str], query: _Query, near: dict[str, int]) -> tuple[int, int] | None:
+    """(edits, tier) of `words` correcting the query's last word, or None; `near` holds the
+    words close to it (`close_words`)."""
+    if not query.edits or not near or not _done_match(words, query):
         return None
-    distances = [prefix_distance(w, query.last, query.edits) for w in words]
-    best = min(distances, default=query.edits + 1)
-    if best == 0 or best > query.edits:
+    far = query.edits + 1
+    distances = [near.get(w, far) for w in words]
+    best = min(distances, default=far)
+    if best > query.edits:
         return None
     at = [i for i, d in enumerate(distances) if d == best]
     return best, _tier(words, query, at)
@@ -218,7 +211,7 @@ def prefixed(words: Sequence[str], prefix: str, *, keep: object = None) -> list[
     given): at most EXPANSION of them, scanning at most SCAN entries."""
     start = bisect.bisect_left(words, prefix)
     found = []
-    for word in itertools.islice(words, start, start + SCAN):
+    for word in _from(words, start):
         if not word.startswith(prefix):
             break
         if keep is None or word in keep:  # type: ignore[operator]
@@ -228,6 +221,12 @@ def prefixed(words: Sequence[str], prefix: str, *, keep: object = None) -> list[
     return found
 
 
+def _from(words: Sequence[str], start: int) -> Iterator[str]:
+    """Up to SCAN words of `words` from position `start` (without walking up to it)."""
+    for i in range(start, min(len(words), start + SCAN)):
+        yield words[i]
+
+
 def typo_pool(words: Sequence[str], last: str, *, keep: object = None) -> list[str]:
     """Words of the sorted `words` that may be a typo away from `last`: all of a small list,
     else those starting with its first or second letter (SCAN entries each at most)."""
@@ -235,8 +234,7 @@ def typo_pool(words: Sequence[str], last: str, *, keep: object = None) -> list[s
         return list(words)
     pool: list[str] = []
     for letter in dict.fromkeys(last[:2]):
-        start = bisect.bisect_left(words, letter)
-        for word in itertools.islice(words, start, start + SCAN):
+        for word in _from(words, bisect.bisect_left(words, letter)):
             if not word.startswith(letter):
                 break
             if keep is None or word in keep:  # type: ignore[operator]
@@ -247,7 +245,9 @@ def typo_pool(words: Sequence[str], last: str, *, keep: object = None) -> list[s
 # ---------------------------------------------------------------- catalogue and programs
 
 
-def _entry_hits(entries: Iterable[_Entry], query: _Query, counts: "Counter") -> list[_Hit]:
+def _entry_hits(
+    entries: Iterable[_Entry], query: _Query, counts: "Counter", near: dict[str, int]
+) -> list[_Hit]:
     hits = []
     for entry in entries:
         best: tuple[int, int] | None = None
@@ -255,7 +255,7 @@ def _entry_hits(entries: Iterable[_Entry], query: _Query, counts: "Counter") -> 
             tier = completion_tier(words, query)
             found = (0, tier + offset) if tier is not None else None
             if found is None:
-                fixed = correction(words, query)
+                fixed = correction(words, query, near)
                 found = (fixed[0], fixed[1] + offset) if fixed else None
             if found is not None and (best is None or found < best):
                 best = found
@@ -292,31 +292,54 @@ def _compact(words: Sequence[str]) -> tuple[tuple[str, ...], int] | None:
     return ((("".join(words)),), 0) if len(words) > 1 else None
 
 
-def catalogue_entries(
-    session: Session, *, lang: Language, kinds: Collection[str]
-) -> tuple[list[_Entry], dict[str, list[str]]]:
-    """Capabilities (labelled in `lang`, matched in both languages) and standards, and each
-    capability code's subtree (itself and its descendants)."""
+Rows = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The catalogue entries in one language, their words, and each capability's subtree
+    (itself and its descendants)."""
+
+    entries: tuple[_Entry, ...]
+    words: tuple[str, ...]
+    subtrees: dict[str, list[str]]
+
+
+def catalogue(session: Session, *, lang: Language) -> Catalogue:
+    """Capabilities (labelled in `lang`, matched in both languages) and standards, read from
+    the database (two small statements); what is built of them is kept while they are the
+    same."""
+    capabilities = session.execute(
+        select(Capability.code, Capability.name_en, Capability.name_it).order_by(
+            col(Capability.code)
+        )
+    ).all()
+    standards = session.execute(
+        select(CertificationStandard.code, CertificationStandard.name).order_by(
+            col(CertificationStandard.code)
+        )
+    ).all()
+    return _catalogue(lang, tuple(map(tuple, capabilities)), tuple(map(tuple, standards)))
+
+
+@lru_cache(maxsize=8)
+def _catalogue(lang: Language, capabilities: Rows, standards: Rows) -> Catalogue:
     entries: list[_Entry] = []
-    subtrees: dict[str, list[str]] = {}
-    if "capability" in kinds:
-        capabilities = list(session.exec(select(Capability).order_by(col(Capability.code))))
-        codes = [c.code for c in capabilities]
-        for c in capabilities:
-            own, other = (c.name_it, c.name_en) if lang == "it" else (c.name_en, c.name_it)
-            subtrees[c.code] = [x for x in codes if x == c.code or x.startswith(f"{c.code}.")]
-            forms = ((tuple(words_of(own)), 0), (tuple(words_of(other)), OTHER_LANGUAGE))
-            entries.append(_Entry("capability", c.code, own, forms))
-    if "standard" in kinds:
-        standards = select(CertificationStandard).order_by(col(CertificationStandard.code))
-        for s in session.exec(standards):
-            code_words = tuple(words_of(s.code))
-            forms = [(tuple(words_of(s.name)), 0), (code_words, 0)]
-            compact = _compact(code_words)
-            if compact:
-                forms.append(compact)
-            entries.append(_Entry("standard", s.code, s.name, tuple(forms)))
-    return entries, subtrees
+    codes = [code for code, _, _ in capabilities]
+    subtrees = {c: [x for x in codes if x == c or x.startswith(f"{c}.")] for c in codes}
+    for code, name_en, name_it in capabilities:
+        own, other = (name_it, name_en) if lang == "it" else (name_en, name_it)
+        forms = ((tuple(words_of(own)), 0), (tuple(words_of(other)), OTHER_LANGUAGE))
+        entries.append(_Entry("capability", code, own, forms))
+    for code, name in standards:
+        code_words = tuple(words_of(code))
+        forms = [(tuple(words_of(name)), 0), (code_words, 0)]
+        compact = _compact(code_words)
+        if compact:
+            forms.append(compact)
+        entries.append(_Entry("standard", code, name, tuple(forms)))
+    words = sorted({w for e in entries for form, _ in e.forms for w in form})
+    return Catalogue(tuple(entries), tuple(words), subtrees)
 
 
 class _Tags:
@@ -344,16 +367,18 @@ class _Tags:
 _tags: "weakref.WeakKeyDictionary[SupplierIndex, _Tags]" = weakref.WeakKeyDictionary()
 
 
-def program_entries(index: SupplierIndex, query: _Query) -> list[_Entry]:
-    """The program tags with a word that completes or may correct the last word."""
+def program_entries(index: SupplierIndex, query: _Query) -> tuple[list[_Entry], dict[str, int]]:
+    """The program tags with a word that completes or corrects the last word, and the tag
+    words close to it."""
     tags = _tags.get(index)
     if tags is None or tags.size != len(index.programs):
         tags = _tags[index] = _Tags(index)
     words = prefixed(tags.words, query.last)
+    near = {}
     if query.edits:
-        words += close_words(typo_pool(tags.words, query.last), query.last, query.edits)
-    keys = dict.fromkeys(key for word in words for key in tags.owners[word])
-    return [tags.entries[key] for key in keys]
+        near = close_words(typo_pool(tags.words, query.last), query.last, query.edits)
+    keys = dict.fromkeys(key for word in [*words, *near] for key in tags.owners[word])
+    return [tags.entries[key] for key in keys], near
 
 
 # ---------------------------------------------------------------- supplier names
@@ -387,42 +412,66 @@ def supplier_hits(index: SupplierIndex, query: _Query, *, want: int) -> list[_Hi
     completing = within & _names_starting(index, query.last)
     # The names that start with the query, exactly in name order (a short prefix matches too
     # many names to check them all; these come first), then the first others in name order.
-    needle = " ".join((*query.done, query.last))
-    start = bisect.bisect_left(order, needle, key=lambda d: lower[d])
-    heads = []
-    for doc in itertools.islice(order, start, start + CANDIDATES):
-        if not lower[doc].startswith(needle):
-            break
-        heads.append(int(doc))
-    hits: list[_Hit] = []
-    seen: set[int] = set()
+    heads = _heads(index, order, (*query.done, query.last), CANDIDATES)
+    found: list[tuple[int, int, str, int]] = []  # (edits, tier, name, document)
     for doc in dict.fromkeys([*heads, *_alphabetical(index, completing, rank)]):
         tier = completion_tier(words_of(lower[doc]), query)
         if tier is not None:
-            seen.add(doc)
-            hits.append(_supplier_hit(index, doc, 0, tier))
-    hits = sorted(hits)[:want]
+            found.append((0, tier, lower[doc], doc))
+    hits = _best(index, found, want)
     if len(hits) >= want or not query.edits:
         return hits
     postings = index.postings["name"]
     pool = typo_pool(index.vocabulary, query.last, keep=postings)
     close = close_words(pool, query.last, query.edits)
     nearest = sorted(close, key=lambda w: (close[w], w))[:EXPANSION]
-    found = [postings[w] for w in nearest]
-    if not found:
+    if not nearest:
         return hits
-    correcting = (BitMap.union(*found) & within) - completing
-    corrected = []
-    for doc in _alphabetical(index, correcting, rank):
-        fixed = correction(words_of(lower[doc]), query)
-        if fixed is not None and doc not in seen:
-            corrected.append(_supplier_hit(index, doc, *fixed))
-    return hits + sorted(corrected)[:want]
+    correcting = (BitMap.union(*(postings[w] for w in nearest)) & within) - completing
+    heads = [
+        doc
+        for word in nearest[:HEAD_WORDS]
+        for doc in _heads(index, order, (*query.done, word), want)
+    ]
+    found = []
+    for doc in dict.fromkeys([*heads, *_alphabetical(index, correcting, rank)]):
+        if doc in completing:
+            continue
+        fixed = correction(words_of(lower[doc]), query, close)
+        if fixed is not None:
+            found.append((*fixed, lower[doc], doc))
+    taken = {h.text for h in hits}
+    return hits + _best(index, [r for r in found if r[2] not in taken], want)
 
 
-def _supplier_hit(index: SupplierIndex, doc: int, distance: int, tier: int) -> _Hit:
-    supplier_id = str(int(index.supplier.data[doc]))
-    return _Hit("supplier", index.lower_names[doc], supplier_id, None, distance, tier)
+def _heads(index: SupplierIndex, order: np.ndarray, words: Sequence[str], most: int) -> list[int]:
+    """Up to `most` live documents whose lower-case name starts with `words` (one space
+    apart), in name order: a binary search in the name order."""
+    lower = index.lower_names
+    needle = " ".join(words)
+    start = bisect.bisect_left(order, needle, key=lambda d: lower[d])
+    heads = []
+    for doc in order[start : start + most].tolist():
+        if not lower[doc].startswith(needle):
+            break
+        heads.append(doc)
+    return heads
+
+
+def _best(index: SupplierIndex, rows: list[tuple[int, int, str, int]], want: int) -> list[_Hit]:
+    """The first `want` of (edits, tier, lower-case name, document) rows as hits; suppliers
+    sharing a name are suggested once (the first in name order, i.e. the lowest id)."""
+    hits: list[_Hit] = []
+    seen: set[str] = set()
+    for distance, tier, name, doc in sorted(rows):
+        if name in seen:
+            continue
+        seen.add(name)
+        supplier_id = str(int(index.supplier.data[doc]))
+        hits.append(_Hit("supplier", name, supplier_id, None, distance, tier))
+        if len(hits) == want:
+            break
+    return hits
 
 
 # ---------------------------------------------------------------- the page
@@ -467,13 +516,16 @@ def suggest(
     query = parse(q)
     if query is None:
         return SuggestPage(q=q, items=[])
-    entries, subtrees = catalogue_entries(session, lang=lang, kinds=kinds)
+    known = catalogue(session, lang=lang)
+    near = close_words(known.words, query.last, query.edits) if query.edits else {}
     with engine_for(session).current(session) as index:
-        counts = Counter(index, day=day, subtrees=subtrees)
-        candidates = [e for e in entries if e.kind in kinds]
+        counts = Counter(index, day=day, subtrees=known.subtrees)
+        candidates = [e for e in known.entries if e.kind in kinds]
         if "program" in kinds:
-            candidates += program_entries(index, query)
-        hits = _entry_hits(candidates, query, counts)
+            programs, close = program_entries(index, query)
+            candidates += programs
+            near = {**close, **near}
+        hits = _entry_hits(candidates, query, counts, near)
         if "supplier" in kinds:
             hits += supplier_hits(index, query, want=limit)
     chosen = mix(hits, limit)

@@ -3,7 +3,7 @@ certification standards and programs, in the caller's language."""
 
 import pytest
 
-from app.search.suggest import close_words, parse, prefix_distance
+from app.search.suggest import close_words, parse
 from tests.factories import supplier_payload
 from tests.search.conftest import API
 
@@ -239,10 +239,10 @@ def test_short_words_and_numbers_are_not_corrected(client, extra):
 
 
 def test_edit_distance_helpers():
-    assert prefix_distance("titanium", "titanim", 1) == 1
-    assert prefix_distance("titanium", "tiatn", 1) == 1  # transposition
-    assert prefix_distance("elicotteri", "elicoteri", 2) == 1
-    assert prefix_distance("lombardi", "titan", 1) == 2  # above the allowance
+    assert close_words(["titanium", "lombardi"], "titanim", 1) == {"titanium": 1}
+    assert close_words(["titanium"], "tiatn", 1) == {"titanium": 1}  # transposition
+    assert close_words(["elicotteri"], "elicoteri", 2) == {"elicotteri": 1}
+    assert close_words(["titanium"], "tiatnim", 1) == {}  # two edits: above the allowance
     assert close_words(["titanio", "titanium", "vita", "tina", "zeta"], "tita", 1) == {
         "vita": 1,
         "tina": 1,
@@ -324,3 +324,11 @@ def test_worst_inputs_answer(client, extra, q):
     response = client.get(SUGGEST, params={"q": q, "limit": 20})
     assert response.status_code == 200, response.text
     assert len(response.json()["items"]) <= 20
+
+
+def test_suppliers_sharing_a_name_are_suggested_once(client, admin, extra):
+    body = supplier_payload(31, name="Titanio Lavorazioni", programs=[])
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    items = suggest(client, "titanio lav", kind="supplier")
+    assert pairs(items) == [("supplier", str(extra["Titanio Lavorazioni"]))]  # the lowest id
+    assert total(client, q="Titanio Lavorazioni") >= 2  # searching the name finds them all
