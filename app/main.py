@@ -36,6 +36,7 @@ from app.scouting.router import router as scouting_router
 from app.search.engine import WarmUp
 from app.search.router import router as search_router
 from app.search.suggest_router import router as suggest_router
+from app.search.synonyms_router import router as synonyms_router
 from app.suppliers.router import router as suppliers_router
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import lifespan as webhooks_lifespan
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partners_router,  # before suppliers: `/suppliers/export` is not a supplier id
         search_router,
         suggest_router,
+        synonyms_router,
         suppliers_router,
         api_keys_router,
         audit_router,

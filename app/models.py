@@ -6,7 +6,7 @@ from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.changes.models import ChangeEvent
 from app.db import metadata
 from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
-from app.search.models import DataGeneration
+from app.search.models import DataGeneration, Synonym
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -36,6 +36,7 @@ __all__ = [
     "SupplierCertification",
     "SupplierSupplyChain",
     "SupplyChain",
+    "Synonym",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

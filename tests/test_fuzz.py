@@ -9,10 +9,11 @@ Relaxed, per operation, only where the document cannot say what the API accepts:
 `positive_data_acceptance` is off where validity depends on more than one field's schema
 (Partita IVA check digits, VAT number and web address shapes, catalogue codes, issued/expiry
 order, role and supplier binding, signed cursors, the rows of an import file, `radius_km`
-only with `near`, webhook URLs that must resolve to public addresses), and DELETE may answer
-410/412 to a generated `If-Match`. Unknown query parameters are ignored, as FastAPI does, so
-export (whose one parameter is an enum) is not held to rejecting them. Set FUZZ_EXAMPLES to
-fuzz longer (default 25 per operation and identity).
+only with `near`, webhook URLs that must resolve to public addresses, synonym terms that
+repeat once case is ignored), and DELETE may answer 410/412 to a generated `If-Match`. Unknown
+query parameters are ignored, as FastAPI does, so export (whose one parameter is an enum) is
+not held to rejecting them. Set FUZZ_EXAMPLES to fuzz longer (default 25 per operation and
+identity).
 """
 
 import os
@@ -67,6 +68,8 @@ include-name = [
   "GET /api/v1/scouting-requests/{request_id}/matches",
   "PUT /api/v1/scouting-requests/{request_id}/marks/{supplier_id}",
   "POST /api/v1/scouting-requests/{request_id}/responses",
+  "POST /api/v1/synonyms",
+  "PATCH /api/v1/synonyms/{synonym_id}",
 ]
 checks.positive_data_acceptance.enabled = false
 

@@ -30,6 +30,7 @@ TABLES = {
     "supplier_certification",
     "api_key",
     "data_generation",
+    "search_synonym",
     "webhook_subscription",
     "webhook_delivery",
     "webhook_attempt",

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.types import UtcDatetime
 
-AuditEntity = Literal["supplier", "api_key", "webhook", "scouting_request"]
+AuditEntity = Literal["supplier", "api_key", "webhook", "scouting_request", "synonym"]
 AuditAction = Literal["create", "update", "delete", "revoke"]
 
 

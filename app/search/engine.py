@@ -35,6 +35,8 @@ from app.config import get_settings
 from app.db import DEADLINE, DeadlineExceeded, deadline_lifted
 from app.search.index import Certificate, Labels, Record, SupplierIndex
 from app.search.models import DataGeneration
+from app.search.synonyms import load_synonyms, stamp_columns
+from app.search.text import Synonyms
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -54,7 +56,7 @@ REBUILD_MIN = 5_000
 MAX_GARBAGE = 0.5
 
 # Bumped whenever the index's layout changes: older snapshots are then rebuilt, not loaded.
-SNAPSHOT_FORMAT = 2  # 2: program tags (suggestions)
+SNAPSHOT_FORMAT = 3  # 3: program tags (suggestions)
 SNAPSHOT_FILE = "index.pickle"
 
 Position = tuple[int, int, int, Any] | None  # the last applied event: seq, supplier, version, at
@@ -65,6 +67,7 @@ class State:
     token: int | None
     top: int | None
     event: tuple[int, int, Any] | None  # (supplier, version, at) of the index's last event
+    glossary: tuple[Any, ...] = ()  # (entries, last id, last update) of the synonym glossary
 
 
 class SearchEngine:
@@ -80,6 +83,7 @@ class SearchEngine:
         self.restores = 0
         self.build_seconds = 0.0
         self.applied = 0
+        self._glossary: tuple[Any, ...] = ()
 
     @contextmanager
     def current(self, session: Session) -> Iterator[SupplierIndex]:
@@ -99,11 +103,21 @@ class SearchEngine:
         return self.index is not None
 
     def _catch_up(self, session: Session) -> SupplierIndex:
+        """The index brought up to the data, with the glossary as it now stands (read again
+        only when its fingerprint, read with the change feed's position, has changed)."""
+        index = self._follow(session)
+        if index.synonyms_mark != self._glossary:
+            index.synonyms = Synonyms(load_synonyms(session.connection()))
+            index.synonyms_mark = self._glossary
+        return index
+
+    def _follow(self, session: Session) -> SupplierIndex:
         if self.index is None and self.snapshots is not None:
             with _file_lock(self.snapshots / "lock"):  # one worker builds, the others load
                 if not self._restore():
                     self._rebuild(session, _state(session, None))
         state = _state(session, self.position)
+        self._glossary = state.glossary
         if self.index is None or not self._continues(state):
             return self._rebuild(session, state)
         if state.top == (self.position[0] if self.position else None):
@@ -234,11 +248,12 @@ def _state(session: Session, position: Position) -> State:
             at.with_only_columns(col(event.supplier_id)).scalar_subquery(),
             at.with_only_columns(col(event.version)).scalar_subquery(),
             at.with_only_columns(col(event.occurred_at)).scalar_subquery(),
+            *stamp_columns(),
         )
     ).one()
-    token, top, supplier_id, version, occurred_at = row
+    token, top, supplier_id, version, occurred_at, *glossary = row
     fingerprint = (supplier_id, version, occurred_at) if supplier_id is not None else None
-    return State(token=token, top=top, event=fingerprint)
+    return State(token=token, top=top, event=fingerprint, glossary=tuple(glossary))
 
 
 def capability_labels(connection: Connection) -> dict[str, tuple[str, str]]:

@@ -28,25 +28,40 @@ from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from app.search.text import (
     EXACT_NAME_BONUS,
+    NO_SYNONYMS,
     PREFIX_MIN_LENGTH,
+    Alternative,
     ParsedQuery,
+    Synonyms,
     Term,
     forms,
+    typo_budget,
     words_of,
 )
 from app.suppliers.schemas import VERIFICATION_LEVELS
 
 FIELDS = ("name", "labels", "description")
-# Weight of a query word by the best field it matches in (a phrase counts as `labels`).
-FIELD_WEIGHTS = {"name": 4.0, "labels": 2.0, "description": 1.0}
-PHRASE_WEIGHT = 2.0
-# A company name within a typo of the query scores like this many name words, times the
-# similarity (0.8 to 1); an exact name gets EXACT_NAME_BONUS on top.
-NAME_HIT_WEIGHT = 4.0
+# Relevance (`TextMatch.scores`): COVERAGE per query group a document matches, so documents
+# with every word come first; then per group the best of its alternatives: a tier (an exact
+# word or stem, or a glossary synonym at SYNONYM_FACTOR, always above a typo correction) plus
+# the weight of the most important field it is found in; PROXIMITY for query words found
+# side by side; a company name within a typo of the query counts as every group plus
+# NAME_HIT_BONUS times the similarity (less than the gap between a word's exact match and its
+# correction: a correction never beats an exact match); an exact name gets EXACT_NAME_BONUS.
+COVERAGE = 1000.0
+EXACT_TIER = 10.0
+TYPO_TIER = 5.0  # one edit; two edits score half
+SYNONYM_FACTOR = 0.9
+FIELD_WEIGHTS = {"name": 4.0, "labels": 2.0, "description": 1.0, "phrase": 3.0}
+PROXIMITY = 3.0
+NAME_HIT_BONUS = 1.0
+MAX_CORRECTIONS = 24  # indexed words a misspelt word may stand for, fewest edits first
+PAIR_WORDS = 6  # indexed words per query word tried for adjacency
 LEVEL = {name: i for i, name in enumerate(VERIFICATION_LEVELS)}
 NO_DAY = (-1 << 40, 1 << 40)  # ordinals standing for an unknown issue / expiry date
 FUZZY_CANDIDATES = 200
@@ -269,9 +284,19 @@ class SupplierIndex:
         self._live_mask: np.ndarray | None = None
         self._valid: dict[tuple[str, date, int], BitMap] = {}
         self._label_words: dict[tuple[str, ...], list[str]] = {}
+        self._lengths: dict[int, list[str]] | None = None  # vocabulary by word length
+        self.synonyms: Synonyms = NO_SYNONYMS  # the glossary, kept current by the engine
+        self.synonyms_mark: tuple[Any, ...] | None = None  # fingerprint of that glossary
         # Program tags (suggestions): folded key -> documents, and the tag as first written.
         self.programs: dict[str, BitMap] = {}
         self.program_tags: dict[str, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_lengths"] = None  # derived from the vocabulary: rebuilt on first use
+        state["synonyms"] = NO_SYNONYMS  # read from the database by the engine
+        state["synonyms_mark"] = None
+        return state
 
     # ------------------------------------------------------------------ writing
 
@@ -376,6 +401,8 @@ class SupplierIndex:
                     postings[word] = BitMap()
                     if not self._known(word):
                         bisect.insort(self.vocabulary, word)
+                        if self._lengths is not None:
+                            self._lengths.setdefault(len(word), []).append(word)
                 postings[word].add(doc)
             for pair in itertools.pairwise(words):
                 self.pairs.setdefault(pair, BitMap()).add(doc)
@@ -508,21 +535,56 @@ class SupplierIndex:
     def word(self, word: str, *, fields: Sequence[str] = FIELDS) -> dict[str, BitMap]:
         """Per field, the documents with an indexed word starting with one of the query
         word's forms (a short form must equal the indexed word)."""
+        return self._words_like(forms(word), fields=fields)[0]
+
+    def _words_like(
+        self, prefixes: Iterable[str], *, fields: Sequence[str] = FIELDS
+    ) -> tuple[dict[str, BitMap], list[str]]:
+        """Per field, the documents with an indexed word starting with one of `prefixes`
+        (shorter than PREFIX_MIN_LENGTH: equal to it), and those indexed words."""
         found: dict[str, list[BitMap]] = {f: [] for f in fields}
-        for form in forms(word):
+        words: list[str] = []
+        vocabulary = self.vocabulary
+        for form in prefixes:
             if len(form) >= PREFIX_MIN_LENGTH:
-                start = bisect.bisect_left(self.vocabulary, form)
+                start = bisect.bisect_left(vocabulary, form)
                 end = start
-                vocabulary = self.vocabulary
                 while end < len(vocabulary) and vocabulary[end].startswith(form):
                     end += 1
                 matches = vocabulary[start:end]
             else:
                 matches = [form]
+            words += matches
             for name in fields:
                 postings = self.postings[name]
                 found[name] += [postings[m] for m in matches if m in postings]
-        return {name: BitMap.union(*bms) if bms else BitMap() for name, bms in found.items()}
+        hits = {name: BitMap.union(*bms) if bms else BitMap() for name, bms in found.items()}
+        return hits, words
+
+    def corrections(self, word: str) -> list[tuple[int, str]]:
+        """(edits, indexed word) within the word's typo budget (`typo_budget`: insertion,
+        deletion, substitution or transposition of adjacent letters), fewest edits first,
+        then alphabetical; at most MAX_CORRECTIONS; the word itself excluded."""
+        budget = typo_budget(word)
+        if not budget:
+            return []
+        if self._lengths is None:
+            lengths: dict[int, list[str]] = {}
+            for known in self.vocabulary:
+                lengths.setdefault(len(known), []).append(known)
+            self._lengths = lengths
+        found: list[tuple[int, str]] = []
+        for length in range(len(word) - budget, len(word) + budget + 1):
+            bucket = self._lengths.get(length)
+            if not bucket:
+                continue
+            distances = process.cdist(
+                [word], bucket, scorer=OSA.distance, score_cutoff=budget, dtype=np.int8
+            )[0]
+            for i in np.flatnonzero((distances <= budget) & (distances > 0)).tolist():
+                found.append((int(distances[i]), bucket[i]))
+        found.sort()
+        return found[:MAX_CORRECTIONS]
 
     def starting(self, prefix: str, *, field: str) -> BitMap:
         """Live documents with a word of `field` that starts with `prefix` (duplicate matching
@@ -571,38 +633,64 @@ class SupplierIndex:
             result = docs.copy() if result is None else result & docs
         return result if result is not None else BitMap()
 
+    def term_hits(self, term: Term, *, typos: bool = True) -> "TermHits":
+        """Where a query term is found: exactly (a word's forms, a phrase) and, with `typos`,
+        by the typo corrections of a word."""
+        if term.phrase:
+            return TermHits(exact={"phrase": self.phrase(term.words)}, marks=set(term.words))
+        word = term.words[0]
+        own = forms(word)
+        exact, words = self._words_like(own)
+        words.sort(key=lambda w: (w != word, len(w), w))
+        hits = TermHits(exact=exact, words=words[:PAIR_WORDS], marks=set(own))
+        taken = set(own)
+        for edits, correction in self.corrections(word) if typos else ():
+            prefixes = [f for f in forms(correction) if f not in taken]
+            if not prefixes:
+                continue
+            taken.update(prefixes)
+            hits.marks.update(prefixes)
+            found = self._words_like(prefixes)[0]
+            hits.typos.append((edits, found))
+        return hits
+
     def text_match(self, parsed: ParsedQuery, *, needle: str, fuzzy: bool) -> "TextMatch":
-        """The documents matching a parsed query, with what scoring needs to know."""
-        term_hits: dict[Term, dict[str, BitMap]] = {}
-
-        def hits(term: Term) -> dict[str, BitMap]:
-            if term not in term_hits:
-                if term.phrase:
-                    term_hits[term] = {"phrase": self.phrase(term.words)}
-                else:
-                    term_hits[term] = self.word(term.words[0])
-            return term_hits[term]
-
-        def all_of(terms: list[Term]) -> BitMap:
-            result: BitMap | None = None
-            for term in terms:
-                docs = BitMap.union(*hits(term).values())
-                result = docs if result is None else result & docs
-                if not result:
-                    break
-            return result if result is not None else BitMap()
-
-        matched: BitMap | None = None
+        """The documents matching one group of a parsed query or more, or a company name
+        (exactly, or with `fuzzy` within a typo), less the excluded; and what scoring needs.
+        Typed words tolerate typos; the glossary's synonyms and excluded words do not."""
+        hits: dict[tuple[Term, bool], TermHits] = {}
         for group in parsed.groups:
-            docs = BitMap.union(*(all_of(alternative) for alternative in group))
-            matched = docs if matched is None else matched & docs
+            for alternative in group:
+                for term in alternative.terms:
+                    key = (term, not alternative.synonym)
+                    if key not in hits:
+                        hits[key] = self.term_hits(term, typos=key[1])
+        found = [
+            BitMap.union(*(_all_of(alternative, hits) for alternative in group))
+            for group in parsed.groups
+        ]
         names = self.name_hits(needle, fuzzy=fuzzy)
-        if matched is None:
+        if found:
+            matched = BitMap.union(*found)
+        else:
             matched = self.live.copy() if parsed.excluded else BitMap()
         matched = (matched | BitMap(names)) & self.live
-        for terms in parsed.excluded:
-            matched -= all_of(terms)
-        return TextMatch(matched=matched, parsed=parsed, hits=term_hits, names=names)
+        for alternative in parsed.excluded:
+            excluded = {(t, False): self.term_hits(t, typos=False) for t in alternative.terms}
+            matched -= _all_of(alternative._replace(synonym=True), excluded)
+        adjacent = []
+        for before, after in itertools.pairwise(parsed.groups):
+            first, second = before[0].terms, after[0].terms
+            if len(first) == 1 == len(second) and not first[0].phrase and not second[0].phrase:
+                pairs = [
+                    self.pairs[(a, b)]
+                    for a in hits[(first[0], not before[0].synonym)].words
+                    for b in hits[(second[0], not after[0].synonym)].words
+                    if (a, b) in self.pairs
+                ]
+                if pairs:
+                    adjacent.append(BitMap.union(*pairs) & matched)
+        return TextMatch(matched=matched, parsed=parsed, hits=hits, names=names, adjacent=adjacent)
 
     def name_hits(self, needle: str, *, fuzzy: bool) -> dict[int, float]:
         """Live documents whose folded name equals `needle` (EXACT_NAME_BONUS) or, with
@@ -663,34 +751,100 @@ class SupplierIndex:
 
 
 @dataclass
+class TermHits:
+    """Documents a query term is found in, by field: exactly, and per typo correction (its
+    number of edits); the indexed words found exactly (best first, for adjacency) and the
+    forms a highlighted word starts with."""
+
+    exact: dict[str, BitMap]
+    typos: list[tuple[int, dict[str, BitMap]]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    marks: set[str] = field(default_factory=set)
+
+    def everywhere(self) -> BitMap:
+        found = [*self.exact.values(), *(b for _e, fields in self.typos for b in fields.values())]
+        return BitMap.union(*found) if found else BitMap()
+
+
+def _all_of(alternative: Alternative, hits: dict[tuple[Term, bool], TermHits]) -> BitMap:
+    """Documents where every term of an alternative is found."""
+    result: BitMap | None = None
+    for term in alternative.terms:
+        docs = hits[(term, not alternative.synonym)].everywhere()
+        result = docs if result is None else result & docs
+        if not result:
+            break
+    return result if result is not None else BitMap()
+
+
+@dataclass
 class TextMatch:
     matched: BitMap
     parsed: ParsedQuery
-    hits: dict[Term, dict[str, BitMap]]
+    hits: dict[tuple[Term, bool], TermHits]  # by (term, typos tolerated)
     names: dict[int, float]
+    adjacent: list[BitMap] = field(default_factory=list)
 
-    def scores(self, docs: np.ndarray, size: int) -> np.ndarray:
-        """Relevance of each of `docs`: for every group, the best alternative's sum of word
-        weights (each word weighs as the best field it matches in), plus name hits. It depends
-        only on the supplier and the query, so a cursor stays valid while others change."""
-        total = np.zeros(size, dtype=np.float64)
+    def scores(self, docs: np.ndarray) -> np.ndarray:
+        """Relevance of each of `docs` (ascending document numbers; see COVERAGE above). It
+        depends only on the supplier and the query, so a cursor stays valid while others
+        change."""
+        n = len(docs)
+        within = to_bitmap(docs)
+
+        def positions(bitmap: BitMap) -> np.ndarray:
+            return np.searchsorted(docs, to_numpy(bitmap & within))
+
+        coverage = np.zeros(n, dtype=np.float64)
+        weights = np.zeros(n, dtype=np.float64)
         for group in self.parsed.groups:
-            best = np.zeros(size, dtype=np.float64)
+            best = np.zeros(n, dtype=np.float64)
             for alternative in group:
-                score = np.zeros(size, dtype=np.float64)
-                for term in alternative:
-                    weight = np.zeros(size, dtype=np.float64)
-                    fields = self.hits[term]
-                    for name in ("description", "labels", "name", "phrase"):
-                        if name in fields:
-                            value = PHRASE_WEIGHT if name == "phrase" else FIELD_WEIGHTS[name]
-                            weight[to_numpy(fields[name] & self.matched)] = value
-                    score += weight
+                total = np.zeros(n, dtype=np.float64)
+                every = np.ones(n, dtype=bool)
+                for term in alternative.terms:
+                    hits = self.hits[(term, not alternative.synonym)]
+                    weight = np.zeros(n, dtype=np.float64)
+                    tiers = [(EXACT_TIER, hits.exact)]
+                    tiers += [(TYPO_TIER / edits, fields) for edits, fields in hits.typos]
+                    for tier, fields in tiers:
+                        for name, bitmap in fields.items():
+                            at = positions(bitmap)
+                            weight[at] = np.maximum(weight[at], tier + FIELD_WEIGHTS[name])
+                    every &= weight > 0
+                    total += weight
+                score = np.where(every, total / len(alternative.terms), 0.0)
+                if alternative.synonym:
+                    score *= SYNONYM_FACTOR
                 np.maximum(best, score, out=best)
-            total += best
-        for doc, bonus in self.names.items():
-            total[doc] += bonus if bonus >= EXACT_NAME_BONUS else NAME_HIT_WEIGHT * bonus
-        return total[docs]
+            coverage += best > 0
+            weights += best
+        for bitmap in self.adjacent:
+            weights[positions(bitmap)] += PROXIMITY
+        scores = coverage * COVERAGE + weights
+        every_group = len(self.parsed.groups) * COVERAGE
+        for doc, similarity in self.names.items():
+            at = int(np.searchsorted(docs, doc))
+            if at < n and docs[at] == doc:
+                scores[at] = max(scores[at], every_group)
+                scores[at] += (
+                    EXACT_NAME_BONUS
+                    if similarity >= EXACT_NAME_BONUS
+                    else NAME_HIT_BONUS * similarity
+                )
+        return scores
+
+    def marks(self) -> tuple[set[str], set[str]]:
+        """(prefixes, whole words) a word of a matching document is highlighted for."""
+        prefixes: set[str] = set()
+        whole: set[str] = set()
+        for group in self.parsed.groups:
+            for alternative in group:
+                for term in alternative.terms:
+                    for mark in self.hits[(term, not alternative.synonym)].marks:
+                        use_prefix = len(mark) >= PREFIX_MIN_LENGTH and not term.phrase
+                        (prefixes if use_prefix else whole).add(mark)
+        return prefixes, whole
 
 
 def _merge(target: dict[Any, BitMap], found: dict[Any, list[int]]) -> None:

@@ -1,12 +1,22 @@
 """The search query (validated) and the search response envelope."""
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from app.suppliers.schemas import SupplierPublic, Verification
+from app.types import BODY, ShortText, UtcDatetime, never_null, no_null_in_schema
 
 FacetName = Literal["supply_chain", "capability", "certification", "province", "size_class", "tier"]
 FACETS: tuple[FacetName, ...] = (
@@ -66,9 +76,32 @@ class SearchQuery:
         return self._fields("limit", "cursor", "facets")
 
 
+class Highlights(BaseModel):
+    name: str = Field(
+        description="The name, HTML-escaped, with the words the query matched in `<mark>`."
+    )
+    description: str = Field(
+        description="About 160 characters of the description around the words the query "
+        "matched (in `<mark>`, the rest HTML-escaped), `…` where text was left out."
+    )
+
+
 class SearchItem(SupplierPublic):
     distance_km: float | None = Field(
         default=None, description="Great-circle distance from `near`, when `near` is given."
+    )
+    score: float | None = Field(
+        default=None,
+        description="Relevance, with `q` (null without): 1000 per query word or phrase the "
+        "supplier matches, plus up to about 20 per word for how well it matches (exact or "
+        "synonym above typo correction; name, then capabilities and programs, then "
+        "description) and 3 per pair of query words found side by side; a company name "
+        "within a typo of the query counts as every word plus up to 1, the exact name adds "
+        "100000. Comparable within "
+        "one query only.",
+    )
+    highlights: Highlights | None = Field(
+        default=None, description="With `q`: where the query matched (null without `q`)."
     )
 
 
@@ -83,3 +116,92 @@ class SearchPage(BaseModel):
         description="For each requested facet, how many suppliers of the whole result set "
         "have each value.",
     )
+
+
+# ---------------------------------------------------------------- synonyms (glossary)
+
+SYNONYM_MAX_TERMS = 20
+SYNONYM_TERM_MAX_LENGTH = 80
+SYNONYM_MAX_ENTRIES = 2000
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _clean_term(value: str) -> str:
+    """Trimmed, inner whitespace collapsed to one space; a letter or digit required."""
+    value = _WHITESPACE.sub(" ", value).strip()
+    if not value:
+        raise ValueError("must not be empty or blank")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    if not any(ch.isalnum() for ch in value):
+        raise ValueError("must contain at least one letter or digit")
+    return value
+
+
+SynonymTerm = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=SYNONYM_TERM_MAX_LENGTH),
+    AfterValidator(_clean_term),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": SYNONYM_TERM_MAX_LENGTH,
+            "pattern": r"[^\W_]",
+        }
+    ),
+]
+
+
+def _distinct_terms(terms: list[str]) -> list[str]:
+    """Repeats (ignoring case) dropped, first spelling kept; at least two terms must remain."""
+    seen: dict[str, str] = {}
+    for term in terms:
+        seen.setdefault(term.casefold(), term)
+    if len(seen) < 2:
+        raise ValueError("needs at least two different terms (repeats ignoring case count once)")
+    return list(seen.values())
+
+
+SynonymTerms = Annotated[
+    list[SynonymTerm],
+    Field(min_length=2, max_length=SYNONYM_MAX_TERMS),
+    AfterValidator(_distinct_terms),
+]
+_TERMS_DESCRIPTION = (
+    f"2-{SYNONYM_MAX_TERMS} words or phrases that mean the same to a buyer, in any language "
+    f"(each 1-{SYNONYM_TERM_MAX_LENGTH} characters with a letter or digit; trimmed, inner "
+    "spaces collapsed, repeats ignoring case dropped). Any of them stands for any other."
+)
+
+
+class SynonymCreate(BaseModel):
+    model_config = BODY
+
+    terms: SynonymTerms = Field(description=_TERMS_DESCRIPTION)
+    note: ShortText | None = Field(
+        default=None, description="Why the group exists or where it comes from (max 200)."
+    )
+
+
+class SynonymUpdate(BaseModel):
+    """Partial update: absent fields stay; `terms` replaces the whole list; `note` null clears."""
+
+    model_config = ConfigDict(**BODY, json_schema_extra=no_null_in_schema(("terms",)))
+
+    terms: SynonymTerms | None = Field(
+        default=None, description=_TERMS_DESCRIPTION + " Replaces the stored list."
+    )
+    note: ShortText | None = Field(default=None, description="New note; null removes it.")
+
+    _not_null = never_null(("terms",))
+
+
+class SynonymPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Group id.")
+    terms: list[str] = Field(description="Equivalent terms, as the admin wrote them.")
+    note: str | None = Field(description="Why the group exists, if anyone said.")
+    created_at: UtcDatetime = Field(description="When the group was added.")
+    updated_at: UtcDatetime = Field(description="Latest change of the group.")

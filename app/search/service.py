@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from app.auth.deps import Caller
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.engine import engine_for
+from app.search.highlight import Marker
 from app.search.index import (
     EPOCH,
     SupplierIndex,
@@ -30,7 +31,7 @@ from app.search.index import (
     to_bitmap,
     to_numpy,
 )
-from app.search.schemas import SearchItem, SearchPage, SearchQuery
+from app.search.schemas import Highlights, SearchItem, SearchPage, SearchQuery
 from app.search.text import fuzzy_names, name_needle, parse_query
 from app.suppliers.models import SupplierCertification
 from app.suppliers.schemas import VERIFICATION_LEVELS
@@ -85,9 +86,10 @@ def great_circle_km_of(haversine: float) -> float:
 
 
 # Bumped when the meaning of cursor sort keys changes (2: distance keys are haversine terms;
-# 3: the search engine: name keys are Python lower case, relevance has its own scale),
+# 3: the search engine: name keys are Python lower case, relevance has its own scale;
+# 4: relevance counts the groups matched, partial matches included),
 # so a cursor from an older release is a clear 422 instead of a wrong page.
-CURSOR_FORMAT = 3
+CURSOR_FORMAT = 4
 
 
 def _fingerprint(query: SearchQuery) -> str:
@@ -128,7 +130,8 @@ def search_suppliers(
     with engine_for(session).current(session) as index:
         matched, text = _matching(index, query=query, descendants=descendants)
         facets = _facets(index, query=query, matched=matched)
-        rows = _page(index, query=query, matched=matched, text=text, position=position)
+        rows, scores = _page(index, query=query, matched=matched, text=text, position=position)
+        marker = Marker(*text.marks()) if text is not None else None
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -145,6 +148,11 @@ def search_suppliers(
         if query.near is not None and item.location is not None:
             here = (item.location.lat, item.location.lon)
             item.distance_km = round(great_circle_km((query.near.lat, query.near.lon), here), 3)
+        if marker is not None:
+            item.score = round(scores[supplier_id], 3)
+            item.highlights = Highlights(
+                name=marker.mark(item.name), description=marker.snippet(item.description)
+            )
         items.append(item)
     return SearchPage(items=items, total=len(matched), next_cursor=next_cursor, facets=facets)
 
@@ -156,7 +164,9 @@ def _matching(
     text = None
     if query.q:
         text = index.text_match(
-            parse_query(query.q), needle=name_needle(query.q), fuzzy=fuzzy_names(query.q)
+            parse_query(query.q, index.synonyms),
+            needle=name_needle(query.q),
+            fuzzy=fuzzy_names(query.q),
         )
         matched = text.matched
     else:
@@ -251,16 +261,18 @@ def _page(
     matched: BitMap,
     text: TextMatch | None,
     position: tuple[Any, int] | None,
-) -> list[tuple[int, Any]]:
-    """(supplier id, sort key) of the page, plus one more row if there is a next page.
+) -> tuple[list[tuple[int, Any]], dict[int, float]]:
+    """(supplier id, sort key) of the page, plus one more row if there is a next page; and
+    with a text query, the relevance score of each of them by supplier id.
 
     Every order is (key, supplier id) with a numeric key where smaller comes first: the name
     rank, minus the update instant, the haversine, minus the relevance score.
     """
     if not matched:
-        return []
+        return [], {}
     docs = to_numpy(matched)
     sids = index.supplier.data[docs]
+    relevance = text.scores(docs) if text is not None else None
     if query.sort == "name":
         primary = index.name_order()[1][docs]
     elif query.sort == "-updated_at":
@@ -269,17 +281,21 @@ def _page(
         primary = _haversine(index, query.near.lat, query.near.lon, docs)
         primary = np.where(np.isnan(primary), NO_DISTANCE, primary)
     else:
-        assert text is not None
-        primary = -text.scores(docs, index.size)
+        assert relevance is not None
+        primary = -relevance
     if position is not None:
         after = _after(index, query=query, primary=primary, sids=sids, position=position)
         docs, sids, primary = docs[after], sids[after], primary[after]
+        relevance = relevance[after] if relevance is not None else None
     chosen = first_k(primary, sids, query.limit + 1)
     rows = []
+    scores = {}
     for i in chosen.tolist():
         doc, supplier_id, key = int(docs[i]), int(sids[i]), primary[i]
         rows.append((supplier_id, _sort_key(index, query=query, doc=doc, key=key)))
-    return rows
+        if relevance is not None:
+            scores[supplier_id] = float(relevance[i])
+    return rows, scores
 
 
 def _sort_key(index: SupplierIndex, *, query: SearchQuery, doc: int, key: Any) -> Any:

@@ -1,26 +1,92 @@
 """Text analysis shared by the search engine and scouting: folding, words, stems, queries.
 
-A query is parsed once into groups of terms (`parse_query`): every group must match, a group
-matches when one of its alternatives does (`or`), an alternative is a bare word or a quoted
-phrase, and excluded terms (`-word`) remove suppliers. A word matches an indexed word that
-starts with one of its forms (`forms`: the word and its Italian and English Snowball stems);
-a phrase matches its exact words in a row. The engine (`app.search.index`) evaluates it.
+A query is parsed once into groups (`parse_query`): each bare word, quoted phrase or run of
+words the glossary knows is a group; `or` joins groups into one; the glossary (`Synonyms`)
+adds alternatives to a group; excluded terms (`-word`) remove suppliers; stop words are left
+out. A document matches when it matches one group or more, and ranks by how many (see
+`app.search.index.TextMatch`). A word matches an indexed word that starts with one of its
+forms (`forms`: the word and its Italian and English Snowball stems) or, from 5 letters, an
+indexed word within 1 edit (2 from 9 letters); a phrase matches its exact words in a row.
 """
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 import snowballstemmer
 
-EXACT_NAME_BONUS = 1000.0
+EXACT_NAME_BONUS = 100_000.0
 MAX_TERMS = 32
+MAX_SYNONYMS = 12  # alternatives the glossary may add to one word or run of words
 PREFIX_MIN_LENGTH = 3
 # Queries up to this many characters are also compared with company names for typos.
 NAME_TYPO_MAX_LENGTH = 40
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
+# Italian and English function words: left out of a query that has other words (they would
+# match nearly every description), kept in phrases and in a query made of nothing else.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "ad",
+        "al",
+        "alla",
+        "alle",
+        "agli",
+        "ai",
+        "allo",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "con",
+        "da",
+        "dal",
+        "dalla",
+        "dai",
+        "dalle",
+        "degli",
+        "dei",
+        "del",
+        "della",
+        "delle",
+        "dello",
+        "di",
+        "e",
+        "ed",
+        "for",
+        "from",
+        "gli",
+        "i",
+        "il",
+        "in",
+        "la",
+        "le",
+        "lo",
+        "nel",
+        "nella",
+        "nelle",
+        "nei",
+        "of",
+        "on",
+        "per",
+        "su",
+        "sul",
+        "sulla",
+        "sui",
+        "tra",
+        "fra",
+        "the",
+        "to",
+        "un",
+        "una",
+        "uno",
+        "with",
+    ]
+)
 
 
 class _Unaccented(dict[int, str]):
@@ -77,6 +143,14 @@ def forms(word: str) -> list[str]:
     return sorted(f for f in forms if not any(o != f and f.startswith(o) for o in forms))
 
 
+def typo_budget(word: str) -> int:
+    """Edits a query word may be away from an indexed word: none below 5 letters or with a
+    digit (codes, part numbers), 1 from 5 letters, 2 from 9."""
+    if len(word) < 5 or not word.isalpha():
+        return 0
+    return 1 if len(word) < 9 else 2
+
+
 class Term(NamedTuple):
     """A bare word (one element) or a quoted phrase (its words in order)."""
 
@@ -84,41 +158,132 @@ class Term(NamedTuple):
     phrase: bool
 
 
+class Alternative(NamedTuple):
+    """Terms that must all match; `synonym`: brought in by the glossary, not typed."""
+
+    terms: tuple[Term, ...]
+    synonym: bool = False
+
+
 class ParsedQuery(NamedTuple):
-    # Every group must match; a group is a list of alternatives; an alternative is a list of
-    # terms that must all match (a bare token split at punctuation gives several words).
-    groups: list[list[list[Term]]]
-    excluded: list[list[Term]]
+    # A document matches the query when it matches one group or more (ranked by how many); a
+    # group is a list of alternatives (`or`, glossary synonyms), one is enough.
+    groups: list[list[Alternative]]
+    excluded: list[Alternative]
 
 
-def parse_query(q: str) -> ParsedQuery:
-    """Web-search syntax (words, "phrases", `or`, `-exclusions`) as groups of terms; repeated
-    groups and exclusions count once, at most MAX_TERMS of each."""
-    groups: list[list[list[Term]]] = []
-    excluded: list[list[Term]] = []
+class Synonyms:
+    """The glossary: groups of equivalent terms (acronyms, synonyms, translations).
+
+    A term is looked up by its key: the folded words, each longer word (5+ letters) reduced to
+    its stem, so `controllo non distruttivo` finds the entry `controlli non distruttivi`."""
+
+    def __init__(self, entries: Iterable[Sequence[str]] = ()) -> None:
+        self.entries: list[list[tuple[str, ...]]] = []
+        self.by_key: dict[tuple[str, ...], list[int]] = {}
+        self.longest = 1
+        for entry in entries:
+            terms = list(dict.fromkeys(t for t in (tuple(words_of(term)) for term in entry) if t))
+            if len(terms) < 2:
+                continue
+            number = len(self.entries)
+            self.entries.append(terms)
+            for term in terms:
+                key = synonym_key(term)
+                found = self.by_key.setdefault(key, [])
+                if number not in found:
+                    found.append(number)
+                self.longest = max(self.longest, len(key))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def alternatives(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The terms equivalent to `words` (itself excluded), glossary order."""
+        found: list[tuple[str, ...]] = []
+        for number in self.by_key.get(synonym_key(words), ()):
+            found += [t for t in self.entries[number] if t != words and t not in found]
+        return found[:MAX_SYNONYMS]
+
+
+NO_SYNONYMS = Synonyms()
+
+
+def synonym_key(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_key_word(w) for w in words)
+
+
+@lru_cache(maxsize=4096)
+def _key_word(word: str) -> str:
+    if len(word) < 5 or word.isdigit():
+        return word
+    return min(forms(word), key=len)
+
+
+def parse_query(q: str, synonyms: Synonyms = NO_SYNONYMS) -> ParsedQuery:
+    """Web-search syntax (words, "phrases", `or`, `-exclusions`) as groups; the glossary adds
+    alternatives to a word or to consecutive words it knows (longest first); stop words are
+    dropped unless nothing else is left. Repeated groups and exclusions count once, at most
+    MAX_TERMS of each."""
+    tokens: list[tuple[str, str, str]] = _TOKEN.findall(fold(q))[: MAX_TERMS * 2]
+    content = [b for _n, p, b in tokens if not p and b not in STOP_WORDS and _WORD.search(b)]
+    keep_stop_words = not content and not any(p for _n, p, _b in tokens)
+    groups: list[list[Alternative]] = []
+    excluded: list[Alternative] = []
     join_next = False
-    for negated, phrase, bare in _TOKEN.findall(fold(q))[: MAX_TERMS * 2]:
+    i = 0
+    while i < len(tokens):
+        negated, phrase, bare = tokens[i]
+        i += 1
         if bare == "or" and groups:
             join_next = True
             continue
+        alternatives: list[Alternative] = []
         if phrase:
             words = tuple(_WORD.findall(phrase))
-            terms = [Term(words, True)] if words else []
+            if words:
+                alternatives = [Alternative((Term(words, True),))]
         else:
             negated = "-" if bare.startswith("-") and len(bare) > 1 else ""
-            terms = [Term((w,), False) for w in dict.fromkeys(_WORD.findall(bare))]
-        if not terms:
+            words = tuple(dict.fromkeys(_WORD.findall(bare)))
+            if not negated and len(words) == 1:
+                words, i = _glossary_span(tokens, i, words, synonyms)
+            if words and (keep_stop_words or negated or not set(words) <= STOP_WORDS):
+                alternatives = [Alternative(tuple(Term((w,), False) for w in words))]
+                if not negated:
+                    alternatives += [
+                        Alternative(tuple(Term((w,), False) for w in alt), synonym=True)
+                        for alt in synonyms.alternatives(words)
+                    ]
+        if not alternatives:
             continue
         if negated:
-            excluded.append(terms)
+            excluded.append(alternatives[0])
         elif join_next:
-            groups[-1].append(terms)
+            groups[-1] += alternatives
         else:
-            groups.append([terms])
+            groups.append(alternatives)
         join_next = False
     unique_groups = list({repr(g): g for g in groups}.values())[:MAX_TERMS]
     unique_excluded = list({repr(t): t for t in excluded}.values())[:MAX_TERMS]
     return ParsedQuery(unique_groups, unique_excluded)
+
+
+def _glossary_span(
+    tokens: list[tuple[str, str, str]], after: int, words: tuple[str, ...], synonyms: Synonyms
+) -> tuple[tuple[str, ...], int]:
+    """The longest run of bare one-word tokens from `words` on that is a glossary term (and
+    the position after it); else `words` alone."""
+    run = list(words)
+    for negated, phrase, bare in tokens[after : after + synonyms.longest - 1]:
+        found = _WORD.findall(bare)
+        if phrase or negated or bare == "or" or bare.startswith("-") or len(found) != 1:
+            break
+        run.append(found[0])
+    for size in range(len(run), 1, -1):
+        if synonym_key(run[:size]) in synonyms.by_key:
+            return tuple(run[:size]), after + size - 1
+    return words, after
 
 
 def name_needle(q: str) -> str:

@@ -47,18 +47,140 @@ def test_finds_the_right_firm(client, dataset, q, expected):
     assert names[0] == expected
 
 
-def test_all_words_must_match(client, dataset):
-    assert top(client, "titanio anodizzazione") == []
+def items(client, q, **params) -> list[dict]:
+    response = client.get(API, params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_every_word_first_then_partial_matches(client, dataset):
+    # No supplier has both words: each one that has either is found.
+    assert set(top(client, "titanio anodizzazione")) == {
+        "Meccanica Varesina",
+        "Trattamenti Superficiali Pavesi",
+    }
+    found = items(client, "titanio elicotteri anodizzazione")
+    assert [i["name"] for i in found] == ["Meccanica Varesina", "Trattamenti Superficiali Pavesi"]
+    assert found[0]["score"] >= 2000 > found[1]["score"] >= 1000  # two words, then one
     assert set(top(client, "titanio or anodizzazione")) == {
         "Meccanica Varesina",
         "Trattamenti Superficiali Pavesi",
     }
     assert "Meccanica Varesina" not in top(client, "aeronautica -titanio")
+    assert top(client, "zzzqqq xxyyzz") == []  # no word matches anything
+
+
+def test_one_unknown_word_does_not_empty_the_page(client, dataset):
+    assert top(client, "fresatura titanio kryptonite")[0] == "Meccanica Varesina"
+
+
+def test_stop_words_are_left_out(client, dataset):
+    with_stop_words = client.get(API, params={"q": "fresatura del titanio per la"}).json()
+    without = client.get(API, params={"q": "fresatura titanio"}).json()
+    assert [i["name"] for i in with_stop_words["items"]] == [i["name"] for i in without["items"]]
+    assert with_stop_words["total"] == without["total"]
+    # A query made only of stop words still searches them.
+    assert client.get(API, params={"q": "per"}).json()["total"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("typo", "expected"),
+    [
+        ("titanim", "Meccanica Varesina"),  # a dropped letter, 7 letters
+        ("tiatnio", "Meccanica Varesina"),  # two letters swapped: one edit
+        ("elicoteri", "Meccanica Varesina"),  # 9 letters
+        ("anodizazone", "Trattamenti Superficiali Pavesi"),  # two edits, 11 letters
+        ("aeronautca", "Trattamenti Superficiali Pavesi"),
+        ("ultrasonik", "Space Optics Lecco"),
+        ("cablaggy", "Elettronica Bergamasca"),
+    ],
+)
+def test_a_typo_in_any_word_still_finds_it(client, dataset, typo, expected):
+    assert top(client, typo)[:1] == [expected]
+    assert top(client, f"schede {typo}")  # also among other words
+
+
+@pytest.mark.parametrize(
+    "beyond",
+    [
+        "tiatnoi",  # 7 letters, two edits: one allowed
+        "frsatra",  # 7 letters typed for 9: two edits, one allowed
+        "lasr",  # 4 letters: no typo allowed (`laser`)
+    ],
+)
+def test_typos_beyond_the_budget_find_nothing(client, dataset, admin, beyond):
+    body = supplier_payload(61, name="Cavi Speciali", description="Taglio laser.")
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    assert top(client, "lasre") == ["Cavi Speciali"]  # 5 letters: one edit
+    assert top(client, beyond) == []
+
+
+def test_a_correction_never_beats_an_exact_match(client, dataset, admin):
+    # `soldatura` is one edit from `saldatura`, and in a name, the most important field.
+    for n, name, description in (
+        (62, "Soldatura Lombarda", "Carpenteria."),
+        (63, "Carpenterie Riunite", "Saldatura di lamiere."),
+    ):
+        body = supplier_payload(n, name=name, description=description, capabilities=[])
+        assert client.post(API, json=body, headers=admin).status_code == 201
+    assert top(client, "saldatura") == ["Carpenterie Riunite", "Soldatura Lombarda"]
+
+
+def test_more_important_fields_and_closer_words_rank_higher(client, dataset, admin):
+    for n, name, description in (
+        (64, "Trattamenti Termici Lariani", "Forni sottovuoto."),
+        (65, "Forni Insubri", "Trattamenti termici in forno sottovuoto."),
+        (66, "Officina Brianzola", "Trattamenti galvanici; collaudi termici."),
+    ):
+        body = supplier_payload(n, name=name, description=description, capabilities=[])
+        assert client.post(API, json=body, headers=admin).status_code == 201
+    names = top(client, "trattamenti termici")
+    # Name first; then the description with the words side by side; then apart.
+    assert names[:3] == ["Trattamenti Termici Lariani", "Forni Insubri", "Officina Brianzola"]
+
+
+def test_items_carry_score_and_highlights(client, dataset, admin):
+    body = supplier_payload(
+        67,
+        name="Titanio & Co <Srl>",
+        description="<b>Tornitura</b> & fresatura del titanio. " + "Testo di riempimento. " * 20,
+        capabilities=[],
+    )
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    hit = next(i for i in items(client, "titanio fresatura") if i["name"] == "Titanio & Co <Srl>")
+    assert hit["score"] > 2000
+    assert hit["highlights"]["name"] == "<mark>Titanio</mark> &amp; Co &lt;Srl&gt;"
+    snippet = hit["highlights"]["description"]
+    assert snippet.startswith("&lt;b&gt;Tornitura&lt;/b&gt; &amp; <mark>fresatura</mark> del ")
+    assert "<mark>titanio</mark>" in snippet
+    assert snippet.endswith("…") and len(snippet) < 260
+    # A typo's correction and a stemmed form are highlighted too.
+    typo = next(i for i in items(client, "titanim") if i["name"] == "Meccanica Varesina")
+    assert "<mark>titanio</mark>" in typo["highlights"]["description"]
+    stem = next(i for i in items(client, "elicottero") if i["name"] == "Meccanica Varesina")
+    assert "<mark>elicotteri</mark>" in stem["highlights"]["description"]
+    # Without q: neither.
+    plain = client.get(API, params={"province": "VA"}).json()["items"][0]
+    assert plain["score"] is None and plain["highlights"] is None
+
+
+def test_snippet_is_centred_on_the_matched_words(client, dataset, admin):
+    filler = "Parole senza importanza. " * 12
+    body = supplier_payload(
+        68, name="Lunga Descrizione", description=filler + "Elettroerosione a filo. " + filler
+    )
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    hit = items(client, "elettroerosione")[0]
+    snippet = hit["highlights"]["description"]
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert "<mark>Elettroerosione</mark> a filo" in snippet
 
 
 def test_phrase(client, dataset):
     assert top(client, '"composite structures"') == ["Aerotech Milano"]
     assert top(client, '"structures composite"') == []
+    # Quoted, the words count once, as a phrase: ranked with the other words, not required.
+    assert top(client, '"composite structures" titanio')[0] == "Aerotech Milano"
 
 
 @pytest.mark.parametrize(
@@ -100,13 +222,13 @@ def test_text_combines_with_filters_and_facets(client, dataset):
 
 def test_text_change_is_searchable_after_update(client, dataset, admin):
     supplier_id = dataset.ids["Elettronica Bergamasca"]
-    assert top(client, "saldatura") == []
+    assert "Elettronica Bergamasca" not in top(client, "saldatura")
     client.patch(
         f"{API}/{supplier_id}", json={"capabilities": ["sheet-metal.welding"]}, headers=admin
     )
-    assert top(client, "saldatura") == ["Elettronica Bergamasca"]
+    assert top(client, "saldatura")[0] == "Elettronica Bergamasca"
     assert top(client, "cablaggi")  # still in the description
-    assert "Elettronica Bergamasca" not in top(client, "PCB assembly")
+    assert "Elettronica Bergamasca" not in top(client, '"PCB assembly"')
 
 
 def test_deleted_suppliers_are_never_found(client, dataset):
