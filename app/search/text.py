@@ -252,7 +252,7 @@ def parse_query(q: str, synonyms: Synonyms = NO_SYNONYMS) -> ParsedQuery:
                 alternatives = [Alternative(tuple(Term((w,), False) for w in words))]
                 if not negated:
                     alternatives += [
-                        Alternative(tuple(Term((w,), False) for w in alt), synonym=True)
+                        Alternative(tuple(Term((w,), False) for w in _content(alt)), synonym=True)
                         for alt in synonyms.alternatives(words)
                     ]
         if not alternatives:
@@ -267,6 +267,11 @@ def parse_query(q: str, synonyms: Synonyms = NO_SYNONYMS) -> ParsedQuery:
     unique_groups = list({repr(g): g for g in groups}.values())[:MAX_TERMS]
     unique_excluded = list({repr(t): t for t in excluded}.values())[:MAX_TERMS]
     return ParsedQuery(unique_groups, unique_excluded)
+
+
+def _content(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of a glossary term without its stop words (unless it has nothing else)."""
+    return tuple(w for w in words if w not in STOP_WORDS) or words
 
 
 def _glossary_span(

@@ -11,8 +11,11 @@ import pytest
 from app.config import get_settings
 from app.search.cursors import decode_cursor, encode_cursor
 from app.search.text import (
+    MAX_SYNONYMS,
     MAX_TERMS,
     NAME_TYPO_MAX_LENGTH,
+    Alternative,
+    Synonyms,
     Term,
     forms,
     fuzzy_names,
@@ -50,12 +53,40 @@ def test_query_words_split_at_every_non_word_character():
 
 
 def test_repeated_words_and_short_words_cost_one_exact_term():
-    parsed = parse_query("e e.e.e titanio")
-    # One group for `e`, searched as it is (a one-letter prefix would expand to every word
+    parsed = parse_query("x x.x.x titanio")
+    # One group for `x`, searched as it is (a one-letter prefix would expand to every word
     # starting with it); `titanio` keeps its stemmed prefixes.
-    assert parsed.groups == [[[Term(("e",), False)]], [[Term(("titanio",), False)]]]
-    assert forms("e") == ["e"]
+    assert parsed.groups == [
+        [Alternative((Term(("x",), False),))],
+        [Alternative((Term(("titanio",), False),))],
+    ]
+    assert forms("x") == ["x"]
     assert "titan" in forms("titanio")
+    # Stop words are left out when there is anything else, searched when there is not.
+    assert parse_query("e e.e.e titanio").groups == parsed.groups[1:]
+    assert parse_query("e di").groups == [
+        [Alternative((Term(("e",), False),))],
+        [Alternative((Term(("di",), False),))],
+    ]
+
+
+def test_glossary_alternatives_are_bounded():
+    glossary = Synonyms([["ndt"] + [f"sinonimo{i}" for i in range(40)]])
+    (group,) = parse_query("ndt", glossary).groups
+    assert group[0] == Alternative((Term(("ndt",), False),))
+    assert len(group) == 1 + MAX_SYNONYMS and all(a.synonym for a in group[1:])
+
+
+def test_a_query_of_many_glossary_terms_stays_cheap(client, dataset):
+    # 32 distinct terms, each with up to 12 equivalents: bounded by MAX_TERMS x MAX_SYNONYMS.
+    terms = "NDT MRO EDM PCB CFD MLI CNC AM LPBF DED titanio alluminio acciaio elicottero "
+    terms += "satellite fresatura tornitura rettifica saldatura lamiera verniciatura cablaggi "
+    terms += "avionica collaudo termovuoto trasmissione carrello simulazione addestramento "
+    terms += "progettazione assemblaggio attrezzature"
+    assert len(terms.split()) == 32
+    response = client.get(API, params={"q": terms, "facets": "supply_chain"})
+    assert response.status_code == 200
+    assert response.json()["total"] >= 4
 
 
 @pytest.mark.parametrize(

@@ -400,7 +400,10 @@ class TextOracle:
                     alternatives = [Term(words=found)]
                     if not negated:
                         alternatives += [
-                            Term(words=alt, synonym=True)
+                            Term(
+                                words=tuple(w for w in alt if w not in STOP_WORDS) or alt,
+                                synonym=True,
+                            )
                             for alt in self.glossary.alternatives(found)
                         ]
             if not alternatives:

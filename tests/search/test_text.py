@@ -292,3 +292,58 @@ def test_hostile_queries_never_fail(client, dataset, q):
 def test_fullwidth_and_emoji_do_not_hide_matches(client, dataset):
     assert top(client, "😀 titanio") in ([], ["Meccanica Varesina"])
     assert top(client, "titanio 😀") == top(client, "😀 titanio")
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "NDT",  # acronym -> "controlli non distruttivi" (capability label)
+        "CND",
+        "PnD",
+        "non destructive testing",
+        "controllo non distruttivo",  # the glossary entry's words, stemmed
+    ],
+)
+def test_glossary_acronyms_and_synonyms(client, dataset, q):
+    assert top(client, q)[:1] == ["Space Optics Lecco"]
+
+
+def test_glossary_across_languages(client, dataset, admin):
+    body = supplier_payload(
+        69,
+        name="Erosioni Lombarde",
+        description="Elettroerosione a filo e a tuffo.",
+        capabilities=[],
+    )
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    assert top(client, "EDM")[:1] == ["Erosioni Lombarde"]
+    assert top(client, "electrical discharge machining")[:1] == ["Erosioni Lombarde"]
+    hit = items(client, "EDM")[0]
+    assert "<mark>Elettroerosione</mark>" in hit["highlights"]["description"]
+    # A synonym scores a little below the word as typed.
+    assert items(client, "elettroerosione")[0]["score"] > hit["score"]
+
+
+def test_an_admin_glossary_entry_applies_to_the_next_search(client, dataset, admin):
+    body = supplier_payload(
+        70, name="Radar Covers", description="Cupole radar in composito.", capabilities=[]
+    )
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    assert "Radar Covers" not in top(client, "radome")
+    created = client.post(
+        "/api/v1/synonyms", json={"terms": ["radome", "cupola radar"]}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    assert top(client, "radome")[:1] == ["Radar Covers"]
+    entry = created.json()["id"]
+    changed = client.patch(
+        f"/api/v1/synonyms/{entry}", json={"terms": ["radome", "radomi"]}, headers=admin
+    )
+    assert changed.status_code == 200
+    assert "Radar Covers" not in top(client, "radome")
+    client.patch(
+        f"/api/v1/synonyms/{entry}", json={"terms": ["radome", "cupole radar"]}, headers=admin
+    )
+    assert top(client, "radome")[:1] == ["Radar Covers"]
+    assert client.delete(f"/api/v1/synonyms/{entry}", headers=admin).status_code == 204
+    assert "Radar Covers" not in top(client, "radome")
