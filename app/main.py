@@ -35,6 +35,7 @@ from app.partners.router import router as partners_router
 from app.scouting.router import router as scouting_router
 from app.search.engine import WarmUp
 from app.search.router import router as search_router
+from app.search.suggest_router import router as suggest_router
 from app.search.synonyms_router import router as synonyms_router
 from app.suppliers.router import router as suppliers_router
 from app.webhooks.router import router as webhooks_router
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue_router,
         partners_router,  # before suppliers: `/suppliers/export` is not a supplier id
         search_router,
+        suggest_router,
         synonyms_router,
         suppliers_router,
         api_keys_router,

@@ -29,6 +29,7 @@ class Result:
     floor: list[float] = field(default_factory=list)  # sequential /healthz, ms
     searches: list[Ask] = field(default_factory=list)
     scouting: list[Ask] = field(default_factory=list)
+    suggestions: list[Ask] = field(default_factory=list)
     warm: dict[str, list[float]] = field(default_factory=dict)
     exchange: dict[str, tuple[float, float]] = field(default_factory=dict)
     worst: Worst = field(default_factory=dict)
@@ -209,6 +210,52 @@ def cold_problems(results: list[Result]) -> list[str]:
             if bad:
                 problems.append(f"{r.name}: {len(bad)} {kind} request(s) did not answer 200")
             problems += [f"{r.name}: {a.status}: {json.dumps(a.asked)[:300]}" for a in bad[:3]]
+    return problems
+
+
+# ---------------------------------------------------------------- suggestions
+
+SUGGEST_TARGET_MS = 20.0  # p95 at 100,000 suppliers
+SUGGEST_SHAPES: dict[str, Callable[[Ask], bool]] = {
+    "2 letters": lambda a: ", 2 letters" in a.asked["shape"],
+    "3-4 letters": lambda a: any(f", {n} letters" in a.asked["shape"] for n in (3, 4)),
+    "5-6 letters": lambda a: any(f", {n} letters" in a.asked["shape"] for n in (5, 6)),
+    "later word": lambda a: "later word" in a.asked["shape"],
+    "typo": lambda a: "typo" in a.asked["shape"],
+    "supplier names": lambda a: a.asked["shape"].startswith("supplier"),
+}
+
+
+def print_suggest(results: list[Result]) -> None:
+    """`GET /suggest`: distinct prefixes, each asked once, overall and by shape."""
+    paragraph(
+        "Suggestions as you type (`GET /suggest`, limit 10): distinct prefixes (the first 2..6 "
+        "letters of company names, capability labels in Italian and English, standards and "
+        "programs, of the whole text or of a later word; some with a letter dropped or "
+        f"swapped), each asked once, a supplier write before every {WRITE_EVERY}; target p95 "
+        f"<= {SUGGEST_TARGET_MS:g} ms at 100,000 suppliers. ms p50 / p95 / max, then p50 / p95 "
+        "(count) by shape:"
+    )
+    rows = []
+    for r in results:
+        cells = [counts(r.suggestions), spread(timed(r.suggestions))]
+        for matches in SUGGEST_SHAPES.values():
+            samples = [a.ms for a in r.suggestions if matches(a)]
+            cells.append(f"{spread(samples, 0.5, 0.95)} ({len(samples)})")
+        rows.append([r.name, f"{r.suppliers:,}", *cells])
+    table(
+        ["database", "suppliers", "prefixes (failed, empty)", "p50 / p95 / max", *SUGGEST_SHAPES],
+        rows,
+    )
+
+
+def suggest_problems(results: list[Result]) -> list[str]:
+    problems = []
+    for r in results:
+        bad = failed(r.suggestions)
+        if bad:
+            problems.append(f"{r.name}: {len(bad)} suggest request(s) did not answer 200")
+        problems += [f"{r.name}: {a.status}: {json.dumps(a.asked)[:300]}" for a in bad[:3]]
     return problems
 
 

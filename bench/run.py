@@ -9,6 +9,9 @@ everything else through its HTTP API:
   supplier write (PATCH) before every 20, so no per-query cache can answer; next to the p50/p95
   of sequential `/healthz` calls to the same server (the floor of any request);
 - scale: seeding time, start-up to ready, resident memory of the serving process;
+- suggestions as you type: `--suggest` distinct prefixes of names, capability labels (both
+  languages), standards and programs, some with a typo (bench/suggest.py), each asked once,
+  with a supplier write before every 20;
 - warm: named typical queries, each asked again and again (what the caches make of them);
 - bulk exchange: both exports, then the CSV imported into an empty database (all new), again
   (nothing changes) and as a dry run (skipped above EXCHANGE_MAX suppliers unless asked);
@@ -20,8 +23,8 @@ is also written, one JSON line each, to <bench db>.searches-<database>.jsonl and
 .scouting-<database>.jsonl, to replay the slow ones.
 
 Usage: python bench/run.py [--suppliers N] [--backend sqlite|postgresql] [--queries N]
-       [--scouting N] [--seed S] [--no-cold] [--no-warm] [--repeat R] [--exchange|--no-exchange]
-       [--skip-mix] [--load-clients C] [--load-seconds S]
+       [--scouting N] [--suggest N] [--seed S] [--no-cold] [--no-warm] [--repeat R]
+       [--exchange|--no-exchange] [--skip-mix] [--load-clients C] [--load-seconds S]
 Environment: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/escouting_bench;
 the import database gets the suffix _import), BENCH_SQLITE_PATH (default .bench/bench.db; the
 import database, exports, server logs and samples go beside it), REQUEST_DEADLINE_SECONDS,
@@ -74,6 +77,7 @@ from bench.serving import (  # noqa: E402
     server_rss_mb,
     serving,
 )
+from bench.suggest import time_suggestions  # noqa: E402
 from bench.workload import API, Vocabulary, read_vocabulary, searches  # noqa: E402
 
 PG_URL = os.environ.get(
@@ -291,6 +295,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> Result:
         )
         if args.cold:
             measure_cold(http, result, args, vocabulary=vocabulary, writer=writer, buyer=keys.buyer)
+        if args.suggest:
+            result.suggestions = time_suggestions(
+                http,
+                vocabulary,
+                count=args.suggest,
+                rnd=Random(f"{args.seed}:suggest"),
+                write=writer,
+            )
+            save_asks(bench_file(f".suggest-{backend}.jsonl"), result.suggestions)
+            progress(backend, f"{len(result.suggestions)} distinct prefixes suggested")
         if args.warm:
             mix = named_queries(
                 http, buyer=keys.buyer, partner=keys.partner, max_id=args.suppliers, write=writer
@@ -326,6 +340,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--queries", type=int, default=200, help="distinct search pages asked")
     parser.add_argument("--scouting", type=int, default=30, help="distinct scouting requests")
+    parser.add_argument(
+        "--suggest", type=int, default=200, help="distinct prefixes asked of /suggest (0: none)"
+    )
     parser.add_argument("--seed", type=int, default=16, help="seed of the random queries")
     parser.add_argument(
         "--cold",
@@ -362,6 +379,7 @@ def parse_args() -> argparse.Namespace:
         args.repeat = LARGE_REPEAT if large else 20
     if args.skip_mix:
         args.cold = args.warm = args.exchange = False
+        args.suggest = 0
     return args
 
 
@@ -379,6 +397,9 @@ def main() -> None:
         report.print_shapes(results)
         report.print_slowest(results)
         problems += report.cold_problems(results)
+    if args.suggest:
+        report.print_suggest(results)
+        problems += report.suggest_problems(results)
     report.print_scale(results)
     if args.warm:
         report.print_warm(results, args.repeat)

@@ -287,6 +287,9 @@ class SupplierIndex:
         self._lengths: dict[int, list[str]] | None = None  # vocabulary by word length
         self.synonyms: Synonyms = NO_SYNONYMS  # the glossary, kept current by the engine
         self.synonyms_mark: tuple[Any, ...] | None = None  # fingerprint of that glossary
+        # Program tags (suggestions): folded key -> documents, and the tag as first written.
+        self.programs: dict[str, BitMap] = {}
+        self.program_tags: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -382,12 +385,14 @@ class SupplierIndex:
             target = self.certificates.setdefault(standard, _Rows())
             for doc, cert in rows:
                 target.append(doc, cert)
+        self._add_programs(first, records)
         self._unplaced.extend(range(first, last))
 
     def put(self, record: Record) -> None:
         """Index a new or changed supplier (its previous document, if any, dies)."""
         self.remove(record.id)
         doc = self._add_columns(record)
+        self._add_programs(doc, [record])
         fields, own = self._fields(record)
         for name, words in fields.items():
             postings = self.postings[name]
@@ -728,6 +733,21 @@ class SupplierIndex:
             if score >= FUZZY_MIN_SCORE:
                 scored[doc] = score / 100.0
         return scored
+
+    # ------------------------------------------------------------------ suggestions
+
+    def _add_programs(self, first: int, records: Sequence[Record]) -> None:
+        """Index the program tags of `records` (documents `first`, `first + 1`, ...) under
+        their folded words run together (`AW 139` is `AW139`); only ever appended to,
+        counted against `live`."""
+        found: defaultdict[str, list[int]] = defaultdict(list)
+        for doc, record in enumerate(records, start=first):
+            for tag in record.programs:
+                key = "".join(words_of(tag))
+                if key:
+                    found[key].append(doc)
+                    self.program_tags.setdefault(key, tag.strip())
+        _merge(self.programs, found)
 
 
 @dataclass
