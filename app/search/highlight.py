@@ -58,8 +58,16 @@ class Marker:
             start = spans[best][0]
             # Up to a quarter of the window of context before the first matched word.
             back = max(0, start - size // 4)
-            words_before = [m.start() for m in _WORD.finditer(text, back, start)]
-            start = words_before[0] if words_before and back > 0 else back
+            if back > 0:
+                # From the first word that starts inside the context (not one cut by it).
+                whole = [
+                    m.start()
+                    for m in _WORD.finditer(text, back, start)
+                    if m.start() > back or not text[back - 1].isalnum()
+                ]
+                start = whole[0] if whole else start
+            else:
+                start = 0
         end = min(len(text), start + size)
         if end < len(text):
             cut = text.rfind(" ", start, end)
