@@ -56,7 +56,7 @@ REBUILD_MIN = 5_000
 MAX_GARBAGE = 0.5
 
 # Bumped whenever the index's layout changes: older snapshots are then rebuilt, not loaded.
-SNAPSHOT_FORMAT = 3  # 3: program tags (suggestions)
+SNAPSHOT_FORMAT = 4  # 3: program tags (suggestions); 4: no word pair across two texts
 SNAPSHOT_FILE = "index.pickle"
 
 Position = tuple[int, int, int, Any] | None  # the last applied event: seq, supplier, version, at

@@ -64,6 +64,7 @@ MAX_CORRECTIONS = 24  # indexed words a misspelt word may stand for, fewest edit
 PAIR_WORDS = 6  # indexed words per query word tried for adjacency
 LEVEL = {name: i for i, name in enumerate(VERIFICATION_LEVELS)}
 NO_DAY = (-1 << 40, 1 << 40)  # ordinals standing for an unknown issue / expiry date
+BREAK = ""  # between two texts of one field: no phrase spans it
 FUZZY_CANDIDATES = 200
 FUZZY_MIN_SCORE = 80.0
 RARE_GRAMS = 7
@@ -212,7 +213,11 @@ class Labels:
             parts = code.split(".")
             chain = [".".join(parts[: i + 1]) for i in range(len(parts))]
             words[code] = tuple(
-                w for a in chain if a in labels for label in labels[a] for w in words_of(label)
+                w
+                for a in chain
+                if a in labels
+                for label in labels[a]
+                for w in (*words_of(label), BREAK)
             )
         return cls(words)
 
@@ -347,10 +352,11 @@ class SupplierIndex:
             fields, own = self._fields(record)
             for name, words in fields.items():
                 target = grouped[name]
-                for word in set(words):
+                for word in set(words) - {BREAK}:
                     target[word].append(doc)
                 for pair in set(itertools.pairwise(words)):
-                    pairs[pair].append(doc)
+                    if BREAK not in pair:
+                        pairs[pair].append(doc)
             for gram in _trigrams(" ".join(own)):
                 grams[gram].append(doc)
         last = first + len(records)
@@ -396,7 +402,7 @@ class SupplierIndex:
         fields, own = self._fields(record)
         for name, words in fields.items():
             postings = self.postings[name]
-            for word in set(words):
+            for word in set(words) - {BREAK}:
                 if word not in postings:
                     postings[word] = BitMap()
                     if not self._known(word):
@@ -405,7 +411,8 @@ class SupplierIndex:
                             self._lengths.setdefault(len(word), []).append(word)
                 postings[word].add(doc)
             for pair in itertools.pairwise(words):
-                self.pairs.setdefault(pair, BitMap()).add(doc)
+                if BREAK not in pair:
+                    self.pairs.setdefault(pair, BitMap()).add(doc)
         for gram in _trigrams(" ".join(own)):
             self.trigrams.setdefault(gram, BitMap()).add(doc)
         self._unplaced.append(doc)
@@ -454,7 +461,8 @@ class SupplierIndex:
         return doc
 
     def _fields(self, record: Record) -> tuple[dict[str, list[str]], list[str]]:
-        """The words of each text field, and of the name alone (for typo lookups)."""
+        """The words of each text field (BREAK between two texts of one field: the name and
+        the legal name, two labels or programs), and of the name alone (for typo lookups)."""
         codes = tuple(record.capabilities)
         labels = self._label_words.get(codes)
         if labels is None:
@@ -462,10 +470,10 @@ class SupplierIndex:
             if len(self._label_words) < 100_000:
                 self._label_words[codes] = labels
         if record.programs:
-            labels = labels + [w for program in record.programs for w in words_of(program)]
+            labels = labels + [w for p in record.programs for w in (*words_of(p), BREAK)]
         own = words_of(record.name)
         fields = {
-            "name": own + words_of(record.legal_name) if record.legal_name else own,
+            "name": [*own, BREAK, *words_of(record.legal_name)] if record.legal_name else own,
             "labels": labels,
             "description": words_of(record.description),
         }

@@ -766,6 +766,10 @@ WORD_KINDS = (
     "accents",
     "punctuation",
     "short",
+    "misspelt",
+    "misspelt",
+    "glossary",
+    "concepts",
 )
 # Queries about names (typos, exact names, long names) and exclusions (which remove name
 # hits as well as word matches).
@@ -922,6 +926,16 @@ def random_text(rng: random.Random, world: World, kinds: tuple[str, ...]) -> str
         return _typo(rng, name) if len(name) > 4 else name
     if kind == "name":
         return rng.choice(rows).name
+    if kind == "misspelt":  # one slip, sometimes two, in a long word; maybe with another word
+        w = _typo(rng, rng.choice(long_words))
+        w = _typo(rng, w) if rng.random() < 0.3 else w
+        return w if rng.random() < 0.5 else f"{w} {word()}"
+    if kind == "glossary":  # a glossary term (maybe of several words), maybe with a word
+        term = rng.choice(rng.choice(world.truth.synonyms))
+        return term if rng.random() < 0.6 else f"{word()} {term}"
+    if kind == "concepts":  # several words of different suppliers, one unknown
+        words = [word() for _ in range(rng.randint(2, 4))]
+        return " ".join([*words, "unobtainium"])
     if kind == "long-name":
         name = rng.choice(LONG_NAMES)
         return name if rng.random() < 0.5 else _typo(rng, name)

@@ -182,6 +182,10 @@ def test_snippet_is_centred_on_the_matched_words(client, dataset, admin):
 def test_phrase(client, dataset):
     assert top(client, '"composite structures"') == ["Aerotech Milano"]
     assert top(client, '"structures composite"') == []
+    # No phrase spans two texts of one field: the name and the legal name
+    # (`Meccanica Varesina` + `Meccanica Varesina S.r.l.`), two capability labels.
+    assert top(client, '"varesina meccanica"') == []
+    assert top(client, '"meccanica varesina"')[:1] == ["Meccanica Varesina"]
     # Quoted, the words count once, as a phrase: ranked with the other words, not required.
     assert top(client, '"composite structures" titanio')[0] == "Aerotech Milano"
 
