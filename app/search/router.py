@@ -51,9 +51,12 @@ def search_suppliers(
         Query(
             max_length=500,
             description="Full text over name, legal name, description, capability labels (EN "
-            "and IT) and programs; Italian and English stemming, accents ignored, tolerant of a "
-            'typo in a company name. Web-search syntax: "exact phrase", `or`, `-exclude`. At '
-            f"most {MAX_TERMS} words, counted after splitting at punctuation.",
+            "and IT) and programs. Suppliers matching every word rank first, then partial "
+            "matches; Italian and English stemming, accents ignored, typos tolerated in every "
+            "word (1 edit from 5 letters, 2 from 9) and in company names, the glossary's "
+            "acronyms and synonyms (`/synonyms`), stop words left out. Items then carry `score` "
+            'and `highlights`. Web-search syntax: "exact phrase", `or`, `-exclude`. At most '
+            f"{MAX_TERMS} words, counted after splitting at punctuation.",
         ),
     ] = None,
     supply_chain: Annotated[
