@@ -158,6 +158,11 @@ def import_file(
                 raise typer.Exit(code=1) from None
             session.commit()
         would = "would be " if dry_run else ""
+        if dry_run:  # what each update would change, old -> new
+            for change in report.changes:
+                if change.action == "updated":
+                    diff = "; ".join(f"{f.field}: {f.old!r} -> {f.new!r}" for f in change.fields)
+                    typer.echo(f"row {change.row} {change.vat_number}: {diff}")
         typer.echo(
             f"{report.rows} rows: {report.created} {would}created, "
             f"{report.updated} {would}updated, {report.unchanged} unchanged"

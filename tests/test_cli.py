@@ -1,5 +1,7 @@
 """The `escouting` command line against real databases."""
 
+import json
+
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -104,6 +106,14 @@ def test_export_then_import_into_another_database(fresh_db_url, tmp_path):
     copy = tmp_path / "copy.jsonl"
     _run(fresh_db_url, "export", "--output", str(copy))
     assert len(copy.read_text().splitlines()) == 25
+
+    first = json.loads(copy.read_text().splitlines()[0])
+    change = tmp_path / "change.csv"
+    change.write_text(f"vat_number,employees,capabilities\n{first['vat_number']},9999,\n")
+    dry = _run(fresh_db_url, "import", str(change), "--dry-run")
+    assert f"row 2 {first['vat_number']}: employees: {first['employees']!r} -> 9999" in dry.output
+    assert "1 rows: 0 would be created, 1 would be updated, 0 unchanged" in dry.output
+    assert "capabilities" not in dry.output  # an empty cell leaves the list as it is
 
 
 def test_import_of_a_bad_file_lists_rows_and_exits_1(fresh_db_url, tmp_path):

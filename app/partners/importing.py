@@ -48,7 +48,7 @@ from app.suppliers.writing import (
 )
 
 Format = Literal["csv", "jsonl"]
-Action = Literal["created", "updated"]
+Action = Literal["created", "updated", "unchanged"]
 
 BATCH = 1000
 # A file with errors on every row would make a response of hundreds of megabytes.
@@ -58,6 +58,12 @@ READ_ONLY_FIELDS = frozenset({"id", "size_class", "created_at", "updated_at", "v
 _ADDRESS_COLUMNS = ("street", "city", "province", "postal_code", "country")
 _CONTACT_COLUMNS = {"contact_name": "name", "contact_email": "email", "contact_phone": "phone"}
 _LIST_COLUMNS = ("supply_chains", "capabilities", "programs")
+# A CSV cell holding just this clears the field (null) or empties the list. An empty cell
+# gives no value: the stored one stays. The export writes a text value "-" as "'-".
+CLEAR = "-"
+_CLEARED_TO = {"country": "IT", "description": ""}
+# Fields whose parts are reported (and merged) one by one.
+_PARTS_OF = {"address": _ADDRESS_COLUMNS, "contact": tuple(_CONTACT_COLUMNS.values())}
 
 _SUPPLIER = Supplier.__table__  # type: ignore[attr-defined]
 
@@ -69,12 +75,31 @@ csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 _VAT = TypeAdapter(VatNumber)
 
 
+class FieldChange(BaseModel):
+    field: str = Field(
+        description="The field, as in the record; address and contact parts one by one "
+        "(`address.city`, `contact.email`).",
+        examples=["employees"],
+    )
+    old: Any = Field(description="The stored value (null: none).", examples=[35])
+    new: Any = Field(description="The value after the import (null: none).", examples=[120])
+
+
 class ImportChange(BaseModel):
     row: int = Field(description="Line of the file the row starts on (CSV: the header is line 1).")
     vat_number: str = Field(description="The row's VAT number, normalised.")
-    action: Action = Field(description="`created` or `updated`.")
+    action: Action = Field(
+        description="`created` (no live supplier has the VAT number), `updated` (some field "
+        "changes) or `unchanged` (the row equals the stored supplier: nothing written)."
+    )
     supplier_id: int | None = Field(
-        description="The supplier written; null for suppliers a dry run would create."
+        description="The supplier created, updated or left as it was; null for suppliers a "
+        "dry run would create."
+    )
+    fields: list[FieldChange] = Field(
+        default_factory=list,
+        description="For `updated`: each changed field, stored value -> new value, in record "
+        "order. Empty for `created` and `unchanged`.",
     )
 
 
@@ -85,7 +110,8 @@ class ImportReport(BaseModel):
     updated: int = Field(description="Existing suppliers changed (or that would be).")
     unchanged: int = Field(description="Rows equal to the stored supplier: nothing written.")
     changes: list[ImportChange] = Field(
-        description="One entry per created or updated supplier, in file order."
+        description="One entry per row, in file order: what it did (or, in a dry run, would "
+        "do), with the changed fields of each update."
     )
 
 
@@ -120,10 +146,20 @@ class _Row:
 class _Plan:
     row: int
     action: Action
-    data: SupplierCreate
+    vat_number: str
+    data: SupplierCreate | None = None  # None: unchanged
     supplier_id: int | None = None
     before: SupplierPublic | None = None
-    certificate_ids: list[int] = field(default_factory=list)
+    fields: list[FieldChange] = field(default_factory=list)
+
+    def change(self) -> ImportChange:
+        return ImportChange(
+            row=self.row,
+            vat_number=self.vat_number,
+            action=self.action,
+            supplier_id=self.supplier_id,
+            fields=self.fields,
+        )
 
 
 @dataclass
@@ -237,38 +273,46 @@ def _header_problems(header: list[str]) -> list[str]:
 
 
 def _csv_record(row: int, cells: dict[str, str]) -> _Row:
-    """A flat CSV row as a nested record; an empty cell clears the field (null or empty list)."""
+    """A flat CSV row as a nested record.
+
+    An empty cell gives no value: the field is left out, so an update keeps the stored value
+    and a new supplier has none. A cell holding just `-` (CLEAR) clears the field: null, or
+    an empty list. Any other cell is the value; a quote-prefixed text cell is unescaped.
+    """
     fields: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for column, raw in cells.items():
-        if column in READ_ONLY_FIELDS:
+        if column in READ_ONLY_FIELDS or column in ("lat", "lon") or not raw.strip():
             continue
+        clear = raw.strip() == CLEAR  # before unescaping: the export writes a value "-" as "'-"
         if column not in CSV_FORMATTED_COLUMNS:
             raw = unescape_cell(raw)  # our export quote-prefixes formula-like text
-        value: Any = raw if raw.strip() else None
+        value: Any = None if clear else raw
+        if clear and column in _CLEARED_TO:
+            value = _CLEARED_TO[column]  # fields that cannot be null: back to the default
         if column in _ADDRESS_COLUMNS:
             fields.setdefault("address", {})[column] = value
         elif column in _CONTACT_COLUMNS:
             fields.setdefault("contact", {})[_CONTACT_COLUMNS[column]] = value
         elif column in _LIST_COLUMNS:
-            items = (value or "").split(LIST_SEPARATOR)
+            items = [] if clear else raw.split(LIST_SEPARATOR)
             fields[column] = [item.strip() for item in items if item.strip()]
         elif column == "certifications":
             try:
-                fields[column] = _without_read_only({column: json.loads(value or "[]")})[column]
+                certificates = [] if clear else json.loads(raw)
+                fields[column] = _without_read_only({column: certificates})[column]
             except (ValueError, RecursionError):
                 errors.append(_error(row, [column], "not a JSON array of certificates"))
-        elif column == "description":
-            fields[column] = raw
-        elif column not in ("lat", "lon"):
+        else:
             fields[column] = value
     if "lat" in cells:
-        lat, lon = (cells[k].strip() or None for k in ("lat", "lon"))
-        if (lat is None) != (lon is None):
+        lat, lon = (cells[k].strip() for k in ("lat", "lon"))
+        if (lat == CLEAR) != (lon == CLEAR) or bool(lat) != bool(lon):
             errors.append(_error(row, ["location"], "give both lat and lon, or neither"))
-        fields["location"] = {"lat": lat, "lon": lon} if lat is not None else None
-    if fields.get("address", {}).get("country", "") is None:
-        del fields["address"]["country"]  # an empty country keeps the default, IT
+        elif lat == CLEAR:
+            fields["location"] = None
+        elif lat:
+            fields["location"] = {"lat": lat, "lon": lon}
     return _Row(row, None if errors else fields, errors, cells=cells)
 
 
@@ -342,8 +386,8 @@ def _plan_batch(
     rows: list[_Row],
     seen: dict[str, int],
     catalogue: _Catalogue,
-) -> tuple[list[_Plan], int, list[dict[str, Any]]]:
-    """What each row of a batch would do: (created and updated plans, unchanged, errors)."""
+) -> tuple[list[_Plan], list[dict[str, Any]]]:
+    """What each row of a batch would do, in row order, and the batch's errors."""
     errors: list[dict[str, Any]] = []
     keyed: list[tuple[_Row, str]] = []
     for row in rows:
@@ -374,12 +418,12 @@ def _plan_batch(
     stored = public_records(session=session, ids=list(existing.values()), caller=SYSTEM)
 
     plans: list[_Plan] = []
-    unchanged = 0
     for row, vat in keyed:
         supplier_id = existing.get(vat)
         before = stored[supplier_id] if supplier_id is not None else None
         if before is not None and _same_as_stored(row, before):
-            unchanged += 1  # the common case of a re-import, decided without validating
+            # The common case of a re-import, decided without validating.
+            plans.append(_Plan(row.row, "unchanged", vat, supplier_id=supplier_id))
             continue
         current = _as_input(before) if before is not None else None
         if current is None or _complete(row.fields):  # type: ignore[arg-type]
@@ -394,13 +438,48 @@ def _plan_batch(
         if code_errors:
             errors += code_errors
             continue
-        # Stored records were validated when written, so they compare in normalised form.
-        if current is not None and _comparable(data) == _comparable(current):
-            unchanged += 1
+        if current is None:
+            plans.append(_Plan(row.row, "created", data.vat_number, data))
             continue
-        action: Action = "created" if before is None else "updated"
-        plans.append(_Plan(row.row, action, data, supplier_id=supplier_id, before=before))
-    return plans, unchanged, errors
+        # Stored records were validated when written, so they compare in normalised form.
+        changed = _diff(_comparable(current), _comparable(data))
+        action: Action = "updated" if changed else "unchanged"
+        plans.append(
+            _Plan(
+                row.row,
+                action,
+                data.vat_number,
+                data if changed else None,
+                supplier_id=supplier_id,
+                before=before,
+                fields=changed,
+            )
+        )
+    return plans, errors
+
+
+_RECORD_ORDER = [
+    name for name in SupplierPublic.model_fields if name in SupplierCreate.model_fields
+]
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    """The fields that differ, in record order; address and contact part by part."""
+    changes: list[FieldChange] = []
+    for name in _RECORD_ORDER:
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if name in _PARTS_OF:
+            before, after = before or {}, after or {}
+            changes += [
+                FieldChange(field=f"{name}.{part}", old=before.get(part), new=after.get(part))
+                for part in _PARTS_OF[name]
+                if before.get(part) != after.get(part)
+            ]
+        else:
+            changes.append(FieldChange(field=name, old=before, new=after))
+    return changes
 
 
 def _validated(
@@ -449,7 +528,7 @@ def _same_as_stored(row: _Row, stored: SupplierPublic) -> bool:
         return all(
             value == ("" if flat[column] is None else str(flat[column]))
             for column, value in row.cells.items()
-            if column not in READ_ONLY_FIELDS
+            if column not in READ_ONLY_FIELDS and value.strip()  # empty: no value given
         )
     record = _as_input(stored)
     return all(_same(value, record.get(name)) for name, value in row.fields.items())  # type: ignore[union-attr]
@@ -471,13 +550,14 @@ def _write_batch(
     *, session: Session, plans: list[_Plan], catalogue: _Catalogue, actor: Caller
 ) -> None:
     """Write a batch through the shared supplier writer; plans get their supplier ids."""
+    plans = [plan for plan in plans if plan.data is not None]
     writes = [
         SupplierWrite(
-            kind=plan.action,
-            values=create_values(plan.data),
-            supply_chains=plan.data.supply_chains,
-            capabilities=plan.data.capabilities,
-            certifications=certificate_rows(plan.data.certifications),
+            kind=plan.action,  # type: ignore[arg-type]
+            values=create_values(plan.data),  # type: ignore[arg-type]
+            supply_chains=plan.data.supply_chains,  # type: ignore[union-attr]
+            capabilities=plan.data.capabilities,  # type: ignore[union-attr]
+            certifications=certificate_rows(plan.data.certifications),  # type: ignore[union-attr]
             supplier_id=plan.supplier_id,
             version=plan.before.version if plan.before else None,
             before=plan.before.model_dump(mode="json") if plan.before else None,
@@ -505,7 +585,7 @@ def import_suppliers(
     report = ImportReport(dry_run=dry_run, rows=0, created=0, updated=0, unchanged=0, changes=[])
     while batch := list(islice(rows, BATCH)):
         report.rows += len(batch)
-        plans, unchanged, batch_errors = _plan_batch(
+        plans, batch_errors = _plan_batch(
             session=session, rows=batch, seen=seen, catalogue=catalogue
         )
         error_count += len(batch_errors)
@@ -513,19 +593,11 @@ def import_suppliers(
         errors += batch_errors[: max(0, MAX_REPORTED_ERRORS - len(errors))]
         if error_count:
             continue  # keep checking, stop writing: the transaction will be rolled back
-        if plans and not dry_run:
+        if not dry_run and any(plan.data is not None for plan in plans):
             _write_batch(session=session, plans=plans, catalogue=catalogue, actor=actor)
-        report.unchanged += unchanged
         for plan in plans:
             setattr(report, plan.action, getattr(report, plan.action) + 1)
-            report.changes.append(
-                ImportChange(
-                    row=plan.row,
-                    vat_number=plan.data.vat_number,
-                    action=plan.action,
-                    supplier_id=plan.supplier_id,
-                )
-            )
+            report.changes.append(plan.change())
     if error_count:
         listed = "" if error_count == len(errors) else f" (the first {len(errors)} listed)"
         raise ImportRejected(

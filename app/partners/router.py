@@ -21,7 +21,7 @@ from app.errors import (
     problem_responses,
 )
 from app.partners import importing, matching, service
-from app.partners.schemas import MatchPage, MatchRequest
+from app.partners.schemas import DuplicateMatchPage, MatchRequest
 
 router = APIRouter(prefix="/suppliers", tags=["partners"])
 
@@ -86,13 +86,60 @@ async def uploaded_file(request: Request) -> AsyncIterator[IO[bytes]]:
         yield spool  # type: ignore[misc]
 
 
+_CSV_EXAMPLE = (
+    "vat_number,name,city,province,capabilities,employees\r\n"
+    "IT00743110157,Officine Meccaniche Lombarde,Varese,VA,"
+    "machining.milling-5-axis;machining.titanium,45\r\n"
+    "IT02086430121,,,,,60\r\n"
+)
+_JSONL_EXAMPLE = (
+    '{"vat_number": "IT00743110157", "name": "Officine Meccaniche Lombarde", '
+    '"capabilities": ["machining.milling-5-axis"], "employees": 45}\n'
+)
+# The body is read as a stream (see uploaded_file), so FastAPI cannot describe it: say here
+# what it is. `format: binary` makes generated clients (openapi-python-client) send it as
+# raw bytes; openapi/client-config.yaml maps the CSV and JSON lines types to
+# application/octet-stream, which that generator supports. Its client sends the last media
+# type listed, octet-stream, which the service sniffs, so CSV and JSON lines both work.
 _IMPORT_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The file: CSV in the export layout (header row first) or JSON lines.",
+        "description": "The file, sent as the raw body (not multipart): CSV in the export "
+        "layout or JSON lines in the record shape, UTF-8, at most `IMPORT_MAX_BYTES`. Other "
+        "media types are a 415; `?format=` overrides the `Content-Type`.",
         "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "CSV (RFC 4180), header row first. Columns as in "
+                    "`GET /suppliers/export?format=csv`; only `vat_number` is required, a "
+                    "column left out keeps the stored value. List cells (`supply_chains`, "
+                    "`capabilities`, `programs`) are joined with `;`, `certifications` is a "
+                    "JSON array. An empty cell leaves the stored value unchanged (no value for "
+                    "a new supplier); the cell `-` clears the field or empties the list.",
+                },
+                "example": _CSV_EXAMPLE,
+            },
+            "application/x-ndjson": {
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "JSON lines: one JSON object per line in the shape of "
+                    "`POST /suppliers` (read-only fields such as `id` ignored). A field left "
+                    "out keeps the stored value; `null` clears it, `[]` empties a list.",
+                },
+                "example": _JSONL_EXAMPLE,
+            },
+            "application/octet-stream": {
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "Either of the above, told apart by the first byte: `{` "
+                    "starts JSON lines, anything else is CSV (also for a body sent without a "
+                    "`Content-Type`, or as curl's default form type).",
+                },
+            },
         },
     }
 }
@@ -145,7 +192,7 @@ MatcherDep = Annotated[Caller, Depends(require_roles("admin", "partner"))]
 
 @router.post(
     "/match",
-    response_model=MatchPage,
+    response_model=DuplicateMatchPage,
     responses=problem_responses(401, 403, 422),
     dependencies=[Depends(with_deadline)],
 )
@@ -157,9 +204,9 @@ def match_suppliers(
     min_confidence: Annotated[
         float, Query(ge=0, le=1, description="Leave out matches less confident than this.")
     ] = 0.5,
-) -> MatchPage:
+) -> DuplicateMatchPage:
     """Live suppliers that are probably the same company as a candidate (admin, partner)."""
     items = matching.match_suppliers(
         session=session, body=body, caller=caller, limit=limit, min_confidence=min_confidence
     )
-    return MatchPage(items=items)
+    return DuplicateMatchPage(items=items)

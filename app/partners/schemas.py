@@ -134,7 +134,9 @@ class MatchItem(BaseModel):
     reasons: list[MatchReason] = Field(description="The evidence behind the confidence.")
 
 
-class MatchPage(BaseModel):
+class DuplicateMatchPage(BaseModel):
+    """Answer of `POST /suppliers/match` (not the scouting `MatchPage`)."""
+
     items: list[MatchItem] = Field(
         description="Probable duplicates, highest confidence first (then lowest id)."
     )

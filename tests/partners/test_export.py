@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -65,6 +66,18 @@ def test_csv_has_the_documented_flat_layout(client, admin, registry):
 def test_who_may_export(client, make_key, registry, role, status):
     headers = {} if role is None else make_key(role, registry[0] if role == "supplier" else None)
     assert client.get(EXPORT, headers=headers).status_code == status
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_the_file_name_is_dated(client, admin, fmt):
+    before = datetime.now(UTC)
+    response = client.get(EXPORT, params={"format": fmt}, headers=admin)
+    after = datetime.now(UTC)
+    assert response.status_code == 200
+    days = {moment.strftime("%Y%m%d") for moment in (before, after)}  # midnight may pass
+    assert response.headers["content-disposition"] in {
+        f'attachment; filename="suppliers-{day}.{fmt}"' for day in days
+    }
 
 
 def test_unknown_format_is_422(client, admin):

@@ -88,6 +88,7 @@ def test_jsonl_rows_create_suppliers_as_given(client, admin):
             "vat_number": row["vat_number"],
             "action": "created",
             "supplier_id": record["id"],
+            "fields": [],
         }
         assert record["name"] == row["name"] and record["capabilities"] == sorted(
             row["capabilities"]
@@ -133,7 +134,8 @@ def test_csv_round_trip_export_delete_import_gives_the_same_records(client, admi
 
 def test_jsonl_export_imports_back_unchanged(client, admin, registry):
     report = post(client, admin, export(client, admin, "jsonl"), JSONL).json()
-    assert (report["rows"], report["unchanged"], report["changes"]) == (3, 3, [])
+    assert (report["rows"], report["unchanged"]) == (3, 3)
+    assert [(c["action"], c["fields"]) for c in report["changes"]] == [("unchanged", [])] * 3
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(client, admin):
@@ -157,19 +159,31 @@ def test_a_changed_row_updates_the_supplier_once(client, admin, registry):
     rows = list(csv.DictReader(io.StringIO(export(client, admin).decode(), newline="")))
     rows[1]["employees"] = "120"
     rows[1]["capabilities"] = "machining.titanium"
-    rows[1]["contact_email"] = ""
+    rows[1]["contact_email"] = "-"
     target = registry[rows[1]["vat_number"]]
     events_before = len(feed(client, admin))
 
     report = post(client, admin, csv_file(rows)).json()
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 1, 2)
-    assert report["changes"] == [
-        {
-            "row": 3,
-            "vat_number": target["vat_number"],
-            "action": "updated",
-            "supplier_id": target["id"],
-        }
+    assert report["changes"][1] == {
+        "row": 3,
+        "vat_number": target["vat_number"],
+        "action": "updated",
+        "supplier_id": target["id"],
+        "fields": [
+            {"field": "employees", "old": 35, "new": 120},
+            {
+                "field": "capabilities",
+                "old": target["capabilities"],
+                "new": ["machining.titanium"],
+            },
+            {"field": "contact.email", "old": target["contact"]["email"], "new": None},
+        ],
+    }
+    assert [(c["row"], c["action"]) for c in report["changes"]] == [
+        (2, "unchanged"),
+        (3, "updated"),
+        (4, "unchanged"),
     ]
     record = client.get(f"{API}/{target['id']}", headers=admin).json()
     assert record["employees"] == 120 and record["size_class"] == "medium"
@@ -208,7 +222,7 @@ def test_read_only_fields_in_the_file_are_ignored(client, admin, registry):
         "created_at": "2001-01-01T00:00:00Z",
     }
     report = post(client, admin, jsonl(record), JSONL).json()
-    assert (report["unchanged"], report["changes"]) == (1, [])
+    assert report["unchanged"] == 1 and report["changes"][0]["action"] == "unchanged"
 
 
 def test_a_deleted_supplier_s_vat_number_creates_a_new_supplier(client, admin, registry):
@@ -272,8 +286,29 @@ def test_dry_run_reports_and_writes_nothing(client, admin, registry):
     assert report["dry_run"] is True
     assert (report["created"], report["updated"], report["unchanged"]) == (1, 1, 1)
     assert report["changes"] == [
-        {"row": 1, "vat_number": make_vat(61), "action": "created", "supplier_id": None},
-        {"row": 2, "vat_number": make_vat(2), "action": "updated", "supplier_id": changed["id"]},
+        {
+            "row": 1,
+            "vat_number": make_vat(61),
+            "action": "created",
+            "supplier_id": None,
+            "fields": [],
+        },
+        {
+            "row": 2,
+            "vat_number": make_vat(2),
+            "action": "updated",
+            "supplier_id": changed["id"],
+            "fields": [
+                {"field": "name", "old": registry[make_vat(2)]["name"], "new": "Nuovo Nome"}
+            ],
+        },
+        {
+            "row": 3,
+            "vat_number": make_vat(3),
+            "action": "unchanged",
+            "supplier_id": registry[make_vat(3)]["id"],
+            "fields": [],
+        },
     ]
     assert live(client, admin) == before and feed(client, admin) == events
 
