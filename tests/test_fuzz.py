@@ -87,7 +87,9 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 
 @schemathesis.serializer("application/x-ndjson")
 def _ndjson(_ctx, value) -> bytes:
-    """Import files are documented as strings; send generated ones as they are."""
+    """Import files are documented as binary strings; send generated ones as they are."""
+    if isinstance(value, bytes):
+        return value
     return value.encode() if isinstance(value, str) else str(value).encode()
 
 

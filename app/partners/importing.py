@@ -61,7 +61,7 @@ _LIST_COLUMNS = ("supply_chains", "capabilities", "programs")
 # A CSV cell holding just this clears the field (null) or empties the list. An empty cell
 # gives no value: the stored one stays. The export writes a text value "-" as "'-".
 CLEAR = "-"
-_CLEARED_TO = {"country": "IT", "description": ""}
+_CLEARED_TO = {"country": "IT", "description": "", "verified": "false"}
 # Fields whose parts are reported (and merged) one by one.
 _PARTS_OF = {"address": _ADDRESS_COLUMNS, "contact": tuple(_CONTACT_COLUMNS.values())}
 
