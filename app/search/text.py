@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import snowballstemmer
+from rapidfuzz.distance import OSA
 
 EXACT_NAME_BONUS = 100_000.0
 MAX_TERMS = 32
@@ -164,10 +165,12 @@ class Term(NamedTuple):
 
 
 class Alternative(NamedTuple):
-    """Terms that must all match; `synonym`: brought in by the glossary, not typed."""
+    """Terms that must all match; `synonym`: brought in by the glossary, not typed;
+    `corrected`: through a glossary term within a typo of the typed word."""
 
     terms: tuple[Term, ...]
     synonym: bool = False
+    corrected: bool = False
 
 
 class ParsedQuery(NamedTuple):
@@ -187,6 +190,7 @@ class Synonyms:
         self.entries: list[list[tuple[str, ...]]] = []
         self.by_key: dict[tuple[str, ...], list[int]] = {}
         self.longest = 1
+        self.words_by_length: dict[int, list[str]] = {}  # one-word terms, for typos
         for entry in entries:
             terms = list(dict.fromkeys(t for t in (tuple(words_of(term)) for term in entry) if t))
             if len(terms) < 2:
@@ -199,6 +203,8 @@ class Synonyms:
                 if number not in found:
                     found.append(number)
                 self.longest = max(self.longest, len(key))
+                if len(term) == 1 and term[0] not in self.words_by_length.get(len(term[0]), ()):
+                    self.words_by_length.setdefault(len(term[0]), []).append(term[0])
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -208,6 +214,26 @@ class Synonyms:
         found: list[tuple[str, ...]] = []
         for number in self.by_key.get(synonym_key(words), ()):
             found += [t for t in self.entries[number] if t != words and t not in found]
+        return found[:MAX_SYNONYMS]
+
+    def corrected(self, word: str) -> list[tuple[str, ...]]:
+        """For a word the glossary does not know: the one-word terms within its typo budget
+        (`typo_budget`), fewest edits first, and their equivalents (`cleanrom` -> `cleanroom`,
+        `clean room`, `camera bianca`), at most MAX_SYNONYMS."""
+        budget = typo_budget(word)
+        if not budget or not self.words_by_length:
+            return []
+        near: list[tuple[int, str]] = []
+        for length in range(len(word) - budget, len(word) + budget + 1):
+            for term in self.words_by_length.get(length, ()):
+                edits = OSA.distance(word, term, score_cutoff=budget)
+                if 0 < edits <= budget:
+                    near.append((edits, term))
+        found: list[tuple[str, ...]] = []
+        for _edits, term in sorted(near):
+            for alternative in [(term,), *self.alternatives((term,))]:
+                if alternative not in found:
+                    found.append(alternative)
         return found[:MAX_SYNONYMS]
 
 
@@ -256,10 +282,20 @@ def parse_query(q: str, synonyms: Synonyms = NO_SYNONYMS) -> ParsedQuery:
             if words and (keep_stop_words or negated or not set(words) <= STOP_WORDS):
                 alternatives = [Alternative(tuple(Term((w,), False) for w in words))]
                 if not negated:
+                    known = synonyms.alternatives(words)
                     alternatives += [
                         Alternative(tuple(Term((w,), False) for w in _content(alt)), synonym=True)
-                        for alt in synonyms.alternatives(words)
+                        for alt in known
                     ]
+                    if not known and len(words) == 1 and synonyms.by_key:
+                        alternatives += [
+                            Alternative(
+                                tuple(Term((w,), False) for w in _content(alt)),
+                                synonym=True,
+                                corrected=True,
+                            )
+                            for alt in synonyms.corrected(words[0])
+                        ]
         if not alternatives:
             continue
         if negated:

@@ -399,12 +399,15 @@ class TextOracle:
                 if found and (keep_stop_words or negated or not set(found) <= STOP_WORDS):
                     alternatives = [Term(words=found)]
                     if not negated:
+                        known = self.glossary.alternatives(found)
+                        if not known and len(found) == 1:
+                            known = self.glossary_typos(found[0])
                         alternatives += [
                             Term(
                                 words=tuple(w for w in alt if w not in STOP_WORDS) or alt,
                                 synonym=True,
                             )
-                            for alt in self.glossary.alternatives(found)
+                            for alt in known
                         ]
             if not alternatives:
                 continue
@@ -416,6 +419,20 @@ class TextOracle:
                 groups.append(alternatives)
             join_next = False
         return groups, excluded
+
+    def glossary_typos(self, word: str) -> list[tuple[str, ...]]:
+        """For a word the glossary does not know: its one-word terms within the word's typo
+        budget, fewest edits first, each followed by its equivalents; at most 12."""
+        budget = typo_budget(word)
+        terms = {t[0] for entry in self.glossary.entries for t in entry if len(t) == 1}
+        near = sorted((osa(word, t), t) for t in terms if abs(len(t) - len(word)) <= budget)
+        found: list[tuple[str, ...]] = []
+        for edits, term in near:
+            if 0 < edits <= budget:
+                for alternative in [(term,), *self.glossary.alternatives((term,))]:
+                    if alternative not in found:
+                        found.append(alternative)
+        return found[:12]
 
     @staticmethod
     def _exactly(word: str, vocabulary: set[str]) -> bool:

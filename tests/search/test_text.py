@@ -354,3 +354,22 @@ def test_an_admin_glossary_entry_applies_to_the_next_search(client, dataset, adm
     assert top(client, "radome")[:1] == ["Radar Covers"]
     assert client.delete(f"/api/v1/synonyms/{entry}", headers=admin).status_code == 204
     assert "Radar Covers" not in top(client, "radome")
+
+
+def test_a_typo_of_a_glossary_term_finds_its_equivalents(client, dataset, admin):
+    body = supplier_payload(
+        71,
+        name="Ottiche Pulite",
+        description="Integrazione in camera bianca ISO 7.",
+        capabilities=[],
+    )
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    # `cleanrom` is in no profile: one edit from the glossary's `cleanroom`, whose entry
+    # holds `camera bianca`.
+    found = items(client, "cleanrom")
+    assert [i["name"] for i in found][:1] == ["Ottiche Pulite"]
+    assert "<mark>camera</mark> <mark>bianca</mark>" in found[0]["highlights"]["description"]
+    # Below what the right spelling scores, and below any exact match.
+    exact = items(client, "cleanroom")[0]
+    assert exact["name"] == "Ottiche Pulite" and exact["score"] > found[0]["score"]
+    assert found[0]["score"] < 1000 + 11
