@@ -1,0 +1,31 @@
+"""The buyer search page at `/`: static files served by the service itself (no build step)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+# Where the page's modules and styles are served from.
+ASSETS_URL = "/web"
+# The page runs this origin's scripts and styles only (no inline code, no CDN) and talks to
+# this origin's API only.
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def install_web(app: FastAPI) -> None:
+    """`GET /`: the search page; `/web/...`: its modules and styles."""
+
+    @app.get("/", include_in_schema=False)
+    async def search_page() -> FileResponse:
+        """The buyer search page."""
+        return FileResponse(
+            STATIC / "index.html",
+            headers={"content-security-policy": PAGE_CSP, "cache-control": "no-cache"},
+        )
+
+    app.mount(ASSETS_URL, StaticFiles(directory=STATIC), name="web")
