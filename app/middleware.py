@@ -143,9 +143,11 @@ class AllowHeader:
 
         async def send_allow(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:
-                methods = ", ".join(sorted(self._methods(scope["path"])))
-                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
-                message["headers"] = [*headers, (b"allow", methods.encode())]
+                documented = self._methods(scope["path"])
+                if documented:  # else (the pages: `/`, `/docs`) the route's own `Allow` stands
+                    methods = ", ".join(sorted(documented))
+                    headers = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
+                    message["headers"] = [*headers, (b"allow", methods.encode())]
             await send(message)
 
         await self.app(scope, receive, send_allow)

@@ -20,7 +20,7 @@ PAGE_CSP = (
 def install_web(app: FastAPI) -> None:
     """`GET /`: the search page; `/web/...`: its modules and styles."""
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def search_page() -> FileResponse:
         """The buyer search page."""
         return FileResponse(

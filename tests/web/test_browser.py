@@ -214,6 +214,7 @@ def test_buyer_searches_suggests_filters_pages_and_opens_a_supplier(page, server
     page.get_by_role("link", name=target["name"], exact=True).click()
     record = server.api(f"/suppliers/{target['id']}")
     expect(page.locator("#detail h2")).to_have_text(record["name"])
+    expect(page.locator("#results-view")).to_be_hidden()
     expect(page.locator("#detail .description")).to_have_text(record["description"])
     assert _query(page)["supplier"] == [str(target["id"])]
     standards = {s["code"]: s["name"] for s in server.api("/certification-standards")}
@@ -222,6 +223,7 @@ def test_buyer_searches_suggests_filters_pages_and_opens_a_supplier(page, server
     )
     page.go_back()
     expect(page.locator("#detail")).to_be_hidden()
+    expect(page.get_by_role("button", name="More results")).to_be_visible()
     expect(page.locator(NAMES).first).to_have_text(first["items"][0]["name"])
 
 

@@ -50,6 +50,14 @@ def test_the_search_page_is_served_at_the_root(client):
     assert 'role="search"' in response.text
 
 
+def test_the_search_page_answers_head_and_names_its_methods(client):
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b""
+    refused = client.post("/")
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+
+
 def test_the_page_modules_are_served_and_import_only_each_other(client):
     modules = sorted(STATIC.glob("*.js"))
     assert modules

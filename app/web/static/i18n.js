@@ -2,6 +2,7 @@
 // Catalogue labels (chains, capabilities, standards) come from the catalogue endpoints.
 
 export const LANGUAGES = ["en", "it"];
+export const LOCALES = { en: "en-GB", it: "it-IT" }; // dates: 8 Dec 2024, 8 dic 2024
 
 const WORDS = {
   en: {

@@ -3,7 +3,7 @@
 // `<mark>`: only those go in as HTML.
 
 import { FACETS } from "./api.js";
-import { words } from "./i18n.js";
+import { LOCALES, words } from "./i18n.js";
 
 const FACET_ROWS = 8; // values shown per facet before "Show all"
 const TRUST_ORDER = ["registry-verified", "cluster-verified", "document", "self-declared"];
@@ -18,7 +18,7 @@ export function h(tag, attributes = {}, ...children) {
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else element.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined && child !== false) element.append(child);
   }
   return element;
@@ -33,6 +33,11 @@ function marked(tag, attributes, html) {
 
 function today() {
   return new Date().toISOString().slice(0, 10);
+}
+
+/** The short name of a standard: its designation if it has one ("EN 9100"). */
+export function designation(name) {
+  return name.match(DESIGNATION)?.[0] ?? name;
 }
 
 /** `active`, or why a certificate does not count today (`expired`, `suspended`, ...). */
@@ -53,7 +58,7 @@ function badge(certificate, label, w) {
       class: `badge trust-${certificate.verification}${state === "active" ? "" : " lapsed"}`,
       title: state === "active" ? `${name} · ${trust}` : `${name} · ${trust} · ${w.status[state] || state}`,
     },
-    h("span", { class: "std" }, name.match(DESIGNATION)?.[0] ?? name),
+    h("span", { class: "std" }, designation(name)),
     " ",
     h("span", { class: "trust" }, trust),
   );
@@ -165,7 +170,10 @@ export function facetGroups(facets, state, { label, lang, expanded, onToggle, on
 export function chips(state, { label, lang, cityName, onRemove, onClear }) {
   const w = words(lang);
   const chosen = FACETS.flatMap((facet) =>
-    state.filters[facet].map((code) => ({ facet, code, text: label(facet, code) })),
+    state.filters[facet].map((code) => {
+      const text = label(facet, code);
+      return { facet, code, text: facet === "certification" ? designation(text) : text };
+    }),
   );
   if (state.near) chosen.push({ facet: "near", code: state.near, text: `${w.near} ${cityName(state.near)}` });
   if (!chosen.length) return [];
@@ -192,7 +200,13 @@ export function suggestionOptions(items, lang) {
   return items.map((item, index) =>
     h(
       "li",
-      { role: "option", id: `suggestion-${index}`, "data-index": index, "aria-selected": "false" },
+      {
+        role: "option",
+        id: `suggestion-${index}`,
+        "data-index": index,
+        "aria-selected": "false",
+        class: item.corrected ? "corrected" : null,
+      },
       h("span", { class: "text" }, item.text),
       " ",
       h("span", { class: "kind" }, w.kind[item.kind] || item.kind),
@@ -225,7 +239,7 @@ export function detail(supplier, { backHref, label, lang }) {
     supplier.tier ? row(w.facet.tier, label("tier", supplier.tier)) : null,
     row(w.supplyChains, supplier.supply_chains.map((c) => label("supply_chain", c)).join(", ") || w.none),
     supplier.programs.length ? row(w.programs, supplier.programs.join(", ")) : null,
-    row(w.updated, new Date(supplier.updated_at).toLocaleDateString(lang)),
+    row(w.updated, new Date(supplier.updated_at).toLocaleDateString(LOCALES[lang], { dateStyle: "medium" })),
   ];
   const contact = supplier.contact
     ? [
@@ -259,7 +273,8 @@ export function detail(supplier, { backHref, label, lang }) {
 
 function certificateTable(certifications, { label, lang }) {
   const w = words(lang);
-  const date = (value) => (value ? new Date(`${value}T00:00:00Z`).toLocaleDateString(lang, { timeZone: "UTC" }) : "—");
+  const date = (value) =>
+    value ? new Date(`${value}T00:00:00Z`).toLocaleDateString(LOCALES[lang], { dateStyle: "medium", timeZone: "UTC" }) : "—";
   return h(
     "table",
     { class: "certificates" },
