@@ -65,6 +65,7 @@ def test_the_page_modules_are_served_and_import_only_each_other(client):
         served = client.get(f"/web/{module.name}")
         assert served.status_code == 200
         assert served.headers["content-type"].startswith("text/javascript")
+        assert served.headers["cache-control"] == "no-cache"  # revalidated: no stale release
         assert URL_LITERAL.findall(served.text) == []
         for imported in re.findall(r"""from\s+["']([^"']+)["']""", served.text):
             assert imported.startswith("./") and (STATIC / imported[2:]).is_file(), imported

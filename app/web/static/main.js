@@ -114,8 +114,11 @@ function renderResults() {
       lang,
       cityName,
       onRemove: (facet, code) =>
-        navigate(facet === "near" ? withChange(state, { near: "", radius_km: "" }) : toggled(state, facet, code)),
-      onClear: () => navigate(withChange(state, { supplier: "", near: "", radius_km: "", filters: emptyFilters() })),
+        navigate(
+          facet === "near" ? withChange(state, { near: "", radius_km: "" }) : toggled(state, facet, code),
+        ),
+      onClear: () =>
+        navigate(withChange(state, { supplier: "", near: "", radius_km: "", filters: emptyFilters() })),
     }),
   );
   ui.facets.replaceChildren(
@@ -132,7 +135,9 @@ function renderResults() {
       },
     }),
   );
-  ui.results.replaceChildren(...shown.items.map((item) => resultItem(item, { href: supplierHref(item.id), label, lang })));
+  ui.results.replaceChildren(
+    ...shown.items.map((item) => resultItem(item, { href: supplierHref(item.id), label, lang })),
+  );
   ui.more.hidden = !shown.cursor;
 }
 
@@ -189,7 +194,8 @@ async function showSupplier() {
 function applyWords() {
   const w = words(lang);
   document.documentElement.lang = lang;
-  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = w[element.dataset.i18n];
+  for (const element of document.querySelectorAll("[data-i18n]"))
+    element.textContent = w[element.dataset.i18n];
   for (const element of document.querySelectorAll("[data-i18n-placeholder]")) {
     element.placeholder = w[element.dataset.i18nPlaceholder];
   }
@@ -227,16 +233,24 @@ ui.form.addEventListener("submit", (event) => {
 ui.sort.addEventListener("change", () => navigate(withChange(state, { sort: ui.sort.value, supplier: "" })));
 ui.near.addEventListener("change", () => {
   const near = ui.near.value;
-  navigate(withChange(state, { near, radius_km: near ? state.radius_km : "", sort: near ? "distance" : state.sort === "distance" ? "" : state.sort, supplier: "" }));
+  navigate(
+    withChange(state, {
+      near,
+      radius_km: near ? state.radius_km : "",
+      sort: near ? "distance" : state.sort === "distance" ? "" : state.sort,
+      supplier: "",
+    }),
+  );
 });
-ui.radius.addEventListener("change", () => navigate(withChange(state, { radius_km: ui.radius.value, supplier: "" })));
+ui.radius.addEventListener("change", () =>
+  navigate(withChange(state, { radius_km: ui.radius.value, supplier: "" })),
+);
 ui.more.addEventListener("click", more);
 
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => {
     lang = button.dataset.lang;
     navigate(withChange(state, { lang }), { replace: true });
-    if (!state.supplier) renderResults();
   });
 }
 
@@ -351,7 +365,10 @@ ui.suggestions.addEventListener("click", (event) => {
 loadCatalogue()
   .then((loaded) => {
     catalogue = loaded;
-    if (state.supplier && record) ui.detail.replaceChildren(...detail(record, { backHref: urlFor(withChange(state, { supplier: "" })), label, lang }));
+    if (state.supplier && record)
+      ui.detail.replaceChildren(
+        ...detail(record, { backHref: urlFor(withChange(state, { supplier: "" })), label, lang }),
+      );
     else renderResults();
   })
   .catch(showError);

@@ -158,7 +158,7 @@ export function facetGroups(facets, state, { label, lang, expanded, onToggle, on
       rows.length > FACET_ROWS
         ? h(
             "button",
-            { type: "button", class: "link", "aria-expanded": open, onclick: () => onExpand(facet) },
+            { type: "button", class: "link", "aria-expanded": String(open), onclick: () => onExpand(facet) },
             open ? w.showFewer : `${w.showAll} (${rows.length})`,
           )
         : null,
@@ -184,7 +184,12 @@ export function chips(state, { label, lang, cityName, onRemove, onClear }) {
         {},
         h(
           "button",
-          { type: "button", class: "chip", "aria-label": `${w.remove}: ${text}`, onclick: () => onRemove(facet, code) },
+          {
+            type: "button",
+            class: "chip",
+            "aria-label": `${w.remove}: ${text}`,
+            onclick: () => onRemove(facet, code),
+          },
           text,
           h("span", { "aria-hidden": "true" }, " ×"),
         ),
@@ -223,7 +228,11 @@ function row(term, ...value) {
 export function detail(supplier, { backHref, label, lang }) {
   const w = words(lang);
   const address = supplier.address || {};
-  const street = [address.street, [address.postal_code, address.city].filter(Boolean).join(" "), address.province]
+  const street = [
+    address.street,
+    [address.postal_code, address.city].filter(Boolean).join(" "),
+    address.province,
+  ]
     .filter(Boolean)
     .join(", ");
   const website = /^https?:\/\//i.test(supplier.website || "")
@@ -274,14 +283,25 @@ export function detail(supplier, { backHref, label, lang }) {
 function certificateTable(certifications, { label, lang }) {
   const w = words(lang);
   const date = (value) =>
-    value ? new Date(`${value}T00:00:00Z`).toLocaleDateString(LOCALES[lang], { dateStyle: "medium", timeZone: "UTC" }) : "—";
+    value
+      ? new Date(`${value}T00:00:00Z`).toLocaleDateString(LOCALES[lang], {
+          dateStyle: "medium",
+          timeZone: "UTC",
+        })
+      : "—";
   return h(
     "table",
     { class: "certificates" },
     h(
       "thead",
       {},
-      h("tr", {}, [w.standard, w.number, w.issuer, w.validUntil, w.state, w.trustLevel].map((t) => h("th", { scope: "col" }, t))),
+      h(
+        "tr",
+        {},
+        [w.standard, w.number, w.issuer, w.validUntil, w.state, w.trustLevel].map((t) =>
+          h("th", { scope: "col" }, t),
+        ),
+      ),
     ),
     h(
       "tbody",
@@ -296,7 +316,11 @@ function certificateTable(certifications, { label, lang }) {
           h("td", {}, c.issuer || "—"),
           h("td", {}, date(c.expires_on)),
           h("td", {}, w.status[state] || state),
-          h("td", {}, h("span", { class: `badge trust-${c.verification}` }, w.trust[c.verification] || c.verification)),
+          h(
+            "td",
+            {},
+            h("span", { class: `badge trust-${c.verification}` }, w.trust[c.verification] || c.verification),
+          ),
         );
       }),
     ),

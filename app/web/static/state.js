@@ -11,7 +11,12 @@ export function readState(search) {
   const params = new URLSearchParams(search);
   const filters = {};
   for (const facet of FACETS) {
-    filters[facet] = unique(params.getAll(facet).flatMap((v) => v.split(",")).filter(Boolean));
+    filters[facet] = unique(
+      params
+        .getAll(facet)
+        .flatMap((v) => v.split(","))
+        .filter(Boolean),
+    );
   }
   const near = params.get("near") || "";
   const sort = params.get("sort") || "";
