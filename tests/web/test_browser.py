@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -129,6 +130,13 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     assert not errors, f"script errors on the page: {errors}"
     # ReDoc's footer logo is the one image it fetches from its CDN (and hides when it fails).
     assert [url for url in elsewhere if "cdn.redoc.ly" not in url] == []
+
+
+def _km(distance: float) -> str:
+    """`distance` as the page writes it in English: at most one decimal, rounded half up
+    from the exact value (as `toLocaleString` does), grouped thousands."""
+    rounded = Decimal(distance).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded:,f}".removesuffix(".0") + " km"
 
 
 def _query(page: Any) -> dict[str, list[str]]:
@@ -251,9 +259,7 @@ def test_near_a_city_shows_distances_nearest_first(page, server):
     page.get_by_label("City").select_option(label="Varese")
     items = server.api("/suppliers", limit=20, near="45.8206,8.8251", sort="distance")["items"]
     expect(page.locator(NAMES)).to_have_text([i["name"] for i in items])
-    expect(page.locator("#results .facts").first).to_contain_text(
-        f"{items[0]['distance_km']:.1f}".rstrip("0").rstrip(".") + " km"
-    )
+    expect(page.locator("#results .facts").first).to_contain_text(_km(items[0]["distance_km"]))
 
 
 def test_only_the_highlights_are_inserted_as_html(page, server):
