@@ -7,6 +7,7 @@ test, as it would fail a user without internet.
 """
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -272,3 +273,24 @@ def test_only_the_highlights_are_inserted_as_html(page, server):
     expect(page.locator("#results .description").first).to_contain_text('<img src="x"')
     assert page.locator("#results img").count() == 0
     assert page.title() != "1"
+
+
+def test_a_suggestion_chosen_with_the_keyboard_becomes_a_filter(page, server):
+    page.goto(server.base)
+    expect(page.locator(NAMES)).to_have_count(20)
+    box = page.get_by_role("combobox", name="Search suppliers")
+    box.fill("tita")
+    items = server.api("/suggest", q="tita", limit=8, lang="en")["items"]
+    index, capability = next((i, s) for i, s in enumerate(items) if s["kind"] == "capability")
+    options = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
+    expect(options).to_have_count(len(items))
+    for _ in range(index + 1):
+        box.press("ArrowDown")
+    expect(options.and_(page.get_by_role("option", selected=True))).to_have_text(
+        re.compile(capability["text"])
+    )
+    box.press("Enter")
+    expect(page.locator(NAMES)).to_have_text(server.names(capability=capability["value"]))
+    assert _query(page)["capability"] == [capability["value"]]
+    assert "q" not in _query(page)
+    expect(page.get_by_role("button", name=f"Remove filter: {capability['text']}")).to_be_visible()
