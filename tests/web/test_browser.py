@@ -202,6 +202,7 @@ def test_buyer_searches_suggests_filters_pages_and_opens_a_supplier(page, server
         f"{count} suppliers" if count > 1 else "1 supplier"
     )
     assert _query(page)["supply_chain"] == [chain]
+    expect(box).to_be_focused()  # keyboard users stay where they were
     chip = page.get_by_role("button", name=f"Remove filter: {chains[chain]}")
     expect(chip).to_be_visible()
 

@@ -44,6 +44,7 @@ let shown = null; // the search on screen: {key, total, facets, items, cursor}
 let record = null; // the supplier on screen
 const expanded = new Set(); // facets showing all their values
 let searching = 0; // the latest search asked (older answers are dropped)
+let refocus = null; // the checkbox just ticked, focused again once the facets are redrawn
 
 const label = (facet, code) => labeller(catalogue, lang)(facet, code);
 const cityName = (near) => CITIES.find(([coords]) => coords === near)?.[1] ?? near;
@@ -126,7 +127,10 @@ function renderResults() {
       label,
       lang,
       expanded,
-      onToggle: (facet, code) => navigate(toggled(state, facet, code)),
+      onToggle: (facet, code) => {
+        refocus = { facet, code };
+        navigate(toggled(state, facet, code));
+      },
       onExpand: (facet) => {
         if (expanded.has(facet)) expanded.delete(facet);
         else expanded.add(facet);
@@ -135,6 +139,11 @@ function renderResults() {
       },
     }),
   );
+  if (refocus) {
+    const { facet, code } = refocus;
+    refocus = null;
+    ui.facets.querySelector(`input[name="${facet}"][value="${CSS.escape(code)}"]`)?.focus();
+  }
   ui.results.replaceChildren(
     ...shown.items.map((item) => resultItem(item, { href: supplierHref(item.id), label, lang })),
   );
