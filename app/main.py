@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel, Field
@@ -38,6 +39,7 @@ from app.search.router import router as search_router
 from app.search.suggest_router import router as suggest_router
 from app.search.synonyms_router import router as synonyms_router
 from app.suppliers.router import router as suppliers_router
+from app.web import install_web
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import lifespan as webhooks_lifespan
 
@@ -155,7 +157,9 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    # `/docs` and `/redoc` load Swagger UI and ReDoc from this service (the fastapi-offline
+    # package ships them, under `/static-offline-docs`), never from a CDN: they work offline.
+    app = FastAPIOffline(
         title=settings.api_title,
         version="1.0.0",
         description=(
@@ -187,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scouting_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problem_responses(429, 503))
+    install_web(app)
     return app
 
 

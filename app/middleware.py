@@ -38,8 +38,15 @@ REQUEST_ID_HEADER = "X-Request-ID"
 LIVENESS_PATHS = frozenset({"/healthz"})
 # Routes that read (and limit) their own body: file uploads, spooled to disk as they arrive.
 STREAMED_BODY_PATHS = frozenset({"/api/v1/suppliers/import"})
-# The interactive docs load Swagger UI / ReDoc from their CDN, so they get no CSP.
+# The interactive docs run Swagger UI / ReDoc, served by this service (fastapi-offline), with
+# an inline start-up script: this origin only, nothing from elsewhere.
 DOCS_PATHS = ("/docs", "/redoc")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+DOCS_HEADERS = SECURITY_HEADERS | {"content-security-policy": DOCS_CSP}
 
 
 class SecurityHeaders:
@@ -59,9 +66,8 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [
                     (name.encode(), value.encode())
-                    for name, value in SECURITY_HEADERS.items()
+                    for name, value in (DOCS_HEADERS if docs else SECURITY_HEADERS).items()
                     if name.encode() not in present
-                    and not (docs and name == "content-security-policy")
                 ]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
@@ -137,9 +143,11 @@ class AllowHeader:
 
         async def send_allow(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:
-                methods = ", ".join(sorted(self._methods(scope["path"])))
-                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
-                message["headers"] = [*headers, (b"allow", methods.encode())]
+                documented = self._methods(scope["path"])
+                if documented:  # else (the pages: `/`, `/docs`) the route's own `Allow` stands
+                    methods = ", ".join(sorted(documented))
+                    headers = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
+                    message["headers"] = [*headers, (b"allow", methods.encode())]
             await send(message)
 
         await self.app(scope, receive, send_allow)

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.middleware import SECURITY_HEADERS
+from app.middleware import DOCS_CSP, SECURITY_HEADERS
 from tests.factories import supplier_payload
 
 API = "/api/v1/suppliers"
@@ -25,10 +25,10 @@ def test_security_headers_on_every_response(client, path, status):
         assert response.headers[name] == value
 
 
-def test_docs_page_works_without_the_api_content_policy(client):
+def test_docs_page_runs_only_this_services_scripts(client):
     response = client.get("/docs")
     assert response.status_code == 200
-    assert "content-security-policy" not in response.headers
+    assert response.headers["content-security-policy"] == DOCS_CSP
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
