@@ -8,6 +8,7 @@ from app.auth.caller import Caller
 from app.auth.deps import require_roles
 from app.db import SessionDep, with_deadline
 from app.errors import check_if_match, field_error, invalid, problem_responses
+from app.labels import LabelCodes, LabelKind, LanguageDep
 from app.scouting import service
 from app.scouting.models import ScoutingRequest
 from app.scouting.schemas import (
@@ -41,6 +42,15 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 Cursor = Annotated[
     str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
 ]
+# The kind of code an explanation's `code` is, by criterion (provinces are not labelled).
+CRITERION_KINDS: dict[str, LabelKind] = {
+    "supply_chain": "supply_chain",
+    "required_capability": "capability",
+    "preferred_capability": "capability",
+    "required_certification": "certification",
+    "certificate_lapses": "certification",
+    "size_class": "size_class",
+}
 
 
 def _represent(
@@ -164,6 +174,7 @@ def list_scouting_matches(
     request_id: RequestId,
     session: SessionDep,
     caller: BuyerDep,
+    lang: LanguageDep,
     state: Annotated[
         MarkFilter | None,
         Query(description="Only shortlisted, excluded or unmarked matches."),
@@ -171,11 +182,22 @@ def list_scouting_matches(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> MatchPage:
-    """Suppliers passing the knock-outs, best first, each with its score explained (owner)."""
+    """Suppliers passing the knock-outs, best first, each with its score explained (owner);
+    the codes shown are labelled in `labels`."""
     found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    return service.list_matches(
+    page = service.list_matches(
         session=session, request=found, caller=caller, state=state, limit=limit, cursor=cursor
     )
+    codes = LabelCodes()
+    for match in page.items:
+        codes.add_supplier(match.supplier)
+        for note in (*match.matched, *match.missing, *match.warnings):
+            kind = CRITERION_KINDS.get(note.criterion)
+            if kind is not None:
+                codes.add(kind, [note.code])
+            codes.add("verification", [note.verification])
+    page.labels = codes.labels(session=session, lang=lang)
+    return page
 
 
 @router.put(

@@ -43,13 +43,13 @@ from rapidfuzz.distance import OSA
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Capability, CertificationStandard
+from app.labels import Language
 from app.search.engine import engine_for
 from app.search.index import SupplierIndex, first_k, to_numpy
 from app.search.text import words_of
 from app.suppliers.models import Supplier
 
 SuggestKind = Literal["supplier", "capability", "standard", "program"]
-Language = Literal["en", "it"]
 KINDS: tuple[SuggestKind, ...] = ("capability", "standard", "program", "supplier")
 MAX_Q = 100
 MAX_LIMIT = 20
