@@ -12,6 +12,7 @@ API = "/api/v1"
 IT = {"Accept-Language": "it-IT,it;q=0.9,en;q=0.8"}
 FACETS = "supply_chain,capability,certification,province,size_class,tier"
 TODAY = datetime.now(UTC).date()
+EN9100_IT = "EN 9100 Sistemi di gestione per la qualità per aeronautica, spazio e difesa"
 
 
 def day(offset: int) -> str:
@@ -295,3 +296,42 @@ def test_scouting_matches_labels(client, registry, make_key, lang):
     assert codes["capability"] >= {"testing.ndt", "composites", "testing.ndt.ultrasonic"}
     assert codes["verification"] == {"document"}
     assert_labelled(response, codes, catalogue, lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_change_feed_and_partner_match_label_their_records(client, admin, registry, lang):
+    catalogue = names(client)
+    headers = {**admin, **(IT if lang == "it" else {})}
+    feed = client.get(f"{API}/changes", headers=headers)
+    events = feed.json()["items"]
+    assert len(events) == 3
+    codes = merge(*(supplier_codes(e["supplier"]) for e in events))
+    assert_labelled(feed, codes, catalogue, lang)
+    etag = feed.headers["etag"]
+    assert etag.endswith('-it"') == (lang == "it")  # one tag per language
+    again = client.get(f"{API}/changes", headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["content-language"] == lang
+
+    match = client.post(f"{API}/suppliers/match", json={"name": "Beta Aerospace"}, headers=headers)
+    items = match.json()["items"]
+    assert [i["supplier"]["id"] for i in items] == [registry["beta"]]
+    assert_labelled(match, merge(supplier_codes(items[0]["supplier"])), catalogue, lang)
+
+
+def test_suggest_names_standards_in_the_callers_language(client, registry):
+    def texts(headers):
+        response = client.get(
+            f"{API}/suggest", params={"q": "en 9100", "kind": "standard"}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return {i["value"]: i["text"] for i in response.json()["items"]}
+
+    assert texts(IT)["en-9100"] == EN9100_IT
+    assert (
+        texts({})["en-9100"] == "EN 9100 Quality management systems for aviation, space and defence"
+    )
+    # The other language's name still finds the standard.
+    response = client.get(
+        f"{API}/suggest", params={"q": "sistemi gestione qualità aeronautica", "kind": "standard"}
+    )
+    assert [i["value"] for i in response.json()["items"]][:1] == ["en-9100"]
