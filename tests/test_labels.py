@@ -271,6 +271,20 @@ def test_scouting_matches_labels(client, registry, make_key, lang):
         headers=buyer,
     )
     assert posted.status_code == 201, posted.text
+    # The request itself (read, listed) labels the codes it names.
+    asked = {
+        "supply_chain": {"space", "fixed-wing"},
+        "capability": {"testing.ndt", "composites"},
+        "certification": {"nadcap-chemical-processing"},
+        "size_class": {"micro", "small"},
+        "verification": {"self-declared"},
+    }
+    url = f"{API}/scouting-requests/{posted.json()['id']}"
+    read = client.get(url, headers={**buyer, **headers})
+    assert_labelled(read, merge(asked), catalogue, lang)
+    assert read.headers["etag"] == ('"1-it"' if lang == "it" else '"1"')
+    listed = client.get(f"{API}/scouting-requests", headers={**buyer, **headers})
+    assert_labelled(listed, merge(asked), catalogue, lang)
     response = client.get(
         f"{API}/scouting-requests/{posted.json()['id']}/matches", headers={**buyer, **headers}
     )

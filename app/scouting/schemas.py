@@ -175,9 +175,16 @@ class ScoutingRequestPublic(BaseModel):
     )
 
 
+class ScoutingRequestDetail(ScoutingRequestPublic):
+    """One scouting request with the labels of its codes."""
+
+    labels: Labels = labels_field()
+
+
 class ScoutingRequestPage(BaseModel):
     items: list[ScoutingRequestPublic] = Field(description="Requests, newest first.")
     next_cursor: str | None = Field(description="Cursor of the next page; null on the last.")
+    labels: Labels = labels_field()
 
 
 class Explanation(BaseModel):
