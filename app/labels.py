@@ -105,7 +105,14 @@ def negotiated_language(
             "`Accept-Language` by preference, else `en`."
         ),
     ] = None,
-    accept_language: Annotated[str | None, Header(max_length=1000)] = None,
+    accept_language: Annotated[
+        str | None,
+        Header(
+            max_length=1000,
+            description="Preferred languages with q-values; the first of `it` / `en` is used "
+            "when `lang` is absent.",
+        ),
+    ] = None,
 ) -> Language:
     """The response language (`lang`, else `Accept-Language`), announced in `Content-Language`
     with `Vary: Accept-Language`."""
