@@ -179,20 +179,15 @@ def _read_catalogue(session: Session) -> CatalogueLabels:
     return read
 
 
-def catalogue_labels(session: Session) -> CatalogueLabels:
+def catalogue_labels(session: Session, *, refresh: bool = False) -> CatalogueLabels:
     """The catalogue's labels for the session's database, read on first use in this process
-    (the catalogue changes only by migration)."""
+    (the catalogue changes only by migration) or again with `refresh`."""
     bind = session.get_bind()
     key = str(getattr(bind, "url", None) or bind.engine.url)
-    found = _catalogues.get(key)
-    if found is None:  # two threads may both read it once; either result is the same
+    found = None if refresh else _catalogues.get(key)
+    if found is None:  # two threads may both read it; either result is the same
         found = _catalogues[key] = _read_catalogue(session)
     return found
-
-
-def forget_catalogues() -> None:
-    """Drop the cached catalogues (tests that rebuild a database under the same URL)."""
-    _catalogues.clear()
 
 
 class LabelCodes:
@@ -234,9 +229,12 @@ class LabelCodes:
         return self
 
     def labels(self, *, session: Session, lang: Language) -> Labels:
-        """Each collected code mapped to its label in `lang` (a code missing from the
-        catalogue keeps itself as label)."""
+        """Each collected code mapped to its label in `lang`. A catalogue code this process
+        has not seen (a migration added it since) has the catalogue read again; a code still
+        unknown keeps itself as label."""
         catalogue = catalogue_labels(session)
+        if any(not self.codes[kind] <= catalogue[kind].keys() for kind in catalogue):
+            catalogue = catalogue_labels(session, refresh=True)
         which = 1 if lang == "it" else 0
         found: dict[str, dict[str, str]] = {}
         for kind, codes in self.codes.items():
@@ -245,10 +243,3 @@ class LabelCodes:
                 code: (names[code][which] if code in names else code) for code in sorted(codes)
             }
         return Labels(**found)
-
-
-def label_of(*, kind: LabelKind, code: str, session: Session, lang: Language) -> str:
-    """One code's label in `lang` (the code itself when unknown)."""
-    names = _FIXED.get(kind) or catalogue_labels(session).get(kind, {})
-    pair = names.get(code)
-    return code if pair is None else pair[1 if lang == "it" else 0]

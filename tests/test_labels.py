@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.catalogue.models import Capability
 from app.labels import KINDS, SIZE_CLASS_LABELS, TIER_LABELS, language
 from tests.factories import supplier_payload
 
@@ -349,3 +350,20 @@ def test_suggest_names_standards_in_the_callers_language(client, registry):
         f"{API}/suggest", params={"q": "sistemi gestione qualità aeronautica", "kind": "standard"}
     )
     assert [i["value"] for i in response.json()["items"]][:1] == ["en-9100"]
+
+
+def test_a_catalogue_code_added_since_the_first_read_is_labelled(client, admin, session):
+    client.get(f"{API}/suppliers")  # the catalogue is read and kept
+    session.add(
+        Capability(
+            code="machining.labels-probe",
+            parent="machining",
+            name_en="Probe machining",
+            name_it="Lavorazione sonda",
+        )
+    )
+    session.commit()
+    body = supplier_payload(5, capabilities=["machining.labels-probe"])
+    created = client.post(f"{API}/suppliers", json=body, headers={**admin, **IT})
+    assert created.status_code == 201, created.text
+    assert created.json()["labels"]["capability"] == {"machining.labels-probe": "Lavorazione sonda"}
