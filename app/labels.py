@@ -190,6 +190,17 @@ def catalogue_labels(session: Session, *, refresh: bool = False) -> CatalogueLab
     return found
 
 
+_CERTIFICATE_CODES = (
+    ("certification", "standard"),
+    ("certificate_status", "status"),
+    ("verification", "verification"),
+)
+
+
+def _attribute(thing: object, name: str) -> Any:
+    return getattr(thing, name, None)
+
+
 class LabelCodes:
     """Collects the codes a response shows, by kind, then labels them."""
 
@@ -205,27 +216,20 @@ class LabelCodes:
     def add_supplier(self, supplier: object) -> "LabelCodes":
         """The codes of a supplier record: `SupplierPublic` and its kin, or its JSON form
         (as change events store it)."""
-
-        def get(thing: object, name: str) -> Any:
-            if isinstance(thing, Mapping):
-                return thing.get(name)
-            return getattr(thing, name, None)
-
-        self.codes["supply_chain"].update(get(supplier, "supply_chains") or ())
-        self.codes["capability"].update(get(supplier, "capabilities") or ())
+        get: Any = dict.get if isinstance(supplier, dict) else _attribute
+        codes = self.codes
+        codes["supply_chain"].update(get(supplier, "supply_chains") or ())
+        codes["capability"].update(get(supplier, "capabilities") or ())
         for kind in ("size_class", "tier"):
             value = get(supplier, kind)
             if value is not None:
-                self.codes[kind].add(value)
+                codes[kind].add(value)
         for cert in get(supplier, "certifications") or ():
-            for kind, name in (
-                ("certification", "standard"),
-                ("certificate_status", "status"),
-                ("verification", "verification"),
-            ):
-                value = get(cert, name)
+            of: Any = dict.get if isinstance(cert, dict) else _attribute
+            for kind, name in _CERTIFICATE_CODES:
+                value = of(cert, name)
                 if value is not None:
-                    self.codes[kind].add(value)
+                    codes[kind].add(value)
         return self
 
     def labels(self, *, session: Session, lang: Language) -> Labels:
