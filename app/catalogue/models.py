@@ -31,5 +31,6 @@ class CertificationStandard(SQLModel, table=True):
     __tablename__ = "certification_standard"
 
     code: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200)  # English
+    name_it: str = Field(max_length=200)
     kind: str = Field(max_length=64)

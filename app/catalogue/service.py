@@ -5,7 +5,13 @@ from collections.abc import Iterable
 from sqlmodel import Session, SQLModel, col, select
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.catalogue.schemas import CapabilityNode, CapabilityPublic
+from app.catalogue.schemas import (
+    CapabilityNode,
+    CapabilityPublic,
+    CertificationStandardPublic,
+    SupplyChainPublic,
+)
+from app.labels import Language
 
 
 def list_supply_chains(*, session: Session) -> list[SupplyChain]:
@@ -36,11 +42,28 @@ def capability_subtrees(*, session: Session, codes: Iterable[str]) -> dict[str, 
     }
 
 
-def capability_tree(capabilities: list[Capability]) -> list[CapabilityNode]:
+def supply_chain_public(row: SupplyChain, *, lang: Language) -> SupplyChainPublic:
+    """A supply chain with its label in `lang`."""
+    label = row.name_it if lang == "it" else row.name_en
+    return SupplyChainPublic.model_validate({**row.model_dump(), "label": label})
+
+
+def capability_public(row: Capability, *, lang: Language) -> CapabilityPublic:
+    """A capability with its label in `lang`."""
+    label = row.name_it if lang == "it" else row.name_en
+    return CapabilityPublic.model_validate({**row.model_dump(), "label": label})
+
+
+def standard_public(row: CertificationStandard, *, lang: Language) -> CertificationStandardPublic:
+    """A certification standard with its label in `lang`."""
+    label = row.name_it if lang == "it" else row.name
+    return CertificationStandardPublic.model_validate({**row.model_dump(), "label": label})
+
+
+def capability_tree(capabilities: list[Capability], *, lang: Language) -> list[CapabilityNode]:
     """Nest a flat, code-ordered list under its roots (parents sort before children)."""
     nodes = {
-        c.code: CapabilityNode(**CapabilityPublic.model_validate(c).model_dump())
-        for c in capabilities
+        c.code: CapabilityNode(**capability_public(c, lang=lang).model_dump()) for c in capabilities
     }
     roots: list[CapabilityNode] = []
     for node in nodes.values():

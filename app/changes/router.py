@@ -10,6 +10,7 @@ from app.changes import service
 from app.changes.schemas import ChangeEventPublic, ChangePage
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.labels import LabelCodes, LanguageDep, add_vary
 from app.search.generation import data_generation
 
 router = APIRouter(prefix="/changes", tags=["changes"])
@@ -29,6 +30,7 @@ def list_changes(
     session: SessionDep,
     caller: FeedReaderDep,
     response: Response,
+    lang: LanguageDep,
     after: Annotated[
         str | None,
         Query(
@@ -46,10 +48,18 @@ def list_changes(
     events = events[:limit]
     last = events[-1][0].seq if events else position
     # Lazily filled records show the current state, so the data generation is part of the tag.
-    etag = f'"{last}-{len(events)}-{data_generation(session)}"'
+    # Italian labels are another representation, hence another tag.
+    etag = f'"{last}-{len(events)}-{data_generation(session)}{"-it" if lang == "it" else ""}"'
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        not_modified = Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        not_modified.headers["Content-Language"] = lang
+        add_vary(not_modified, "Accept-Language")
+        return not_modified
     response.headers["ETag"] = etag
+    codes = LabelCodes()
+    for _, supplier in events:
+        if supplier is not None:
+            codes.add_supplier(supplier)
     return ChangePage(
         items=[
             ChangeEventPublic(
@@ -64,4 +74,5 @@ def list_changes(
         ],
         next_cursor=str(last),
         has_more=has_more,
+        labels=codes.labels(session=session, lang=lang),
     )

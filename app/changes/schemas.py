@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.labels import Labels, labels_field
 from app.suppliers.schemas import SupplierPublic
 from app.types import UtcDatetime
 
@@ -30,3 +31,4 @@ class ChangePage(BaseModel):
         "is false you are up to date; store it and poll with it later."
     )
     has_more: bool = Field(description="More events follow right now.")
+    labels: Labels = labels_field()

@@ -20,6 +20,7 @@ from app.errors import (
     invalid,
     problem_responses,
 )
+from app.labels import LabelCodes, LanguageDep
 from app.partners import importing, matching, service
 from app.partners.schemas import DuplicateMatchPage, MatchRequest
 
@@ -200,6 +201,7 @@ def match_suppliers(
     body: MatchRequest,
     session: SessionDep,
     caller: MatcherDep,
+    lang: LanguageDep,
     limit: Annotated[int, Query(ge=1, le=50, description="Most matches returned.")] = 10,
     min_confidence: Annotated[
         float, Query(ge=0, le=1, description="Leave out matches less confident than this.")
@@ -209,4 +211,7 @@ def match_suppliers(
     items = matching.match_suppliers(
         session=session, body=body, caller=caller, limit=limit, min_confidence=min_confidence
     )
-    return DuplicateMatchPage(items=items)
+    codes = LabelCodes()
+    for item in items:
+        codes.add_supplier(item.supplier)
+    return DuplicateMatchPage(items=items, labels=codes.labels(session=session, lang=lang))

@@ -8,6 +8,7 @@ from app.auth.caller import Caller
 from app.auth.deps import require_roles
 from app.db import SessionDep, with_deadline
 from app.errors import check_if_match, field_error, invalid, problem_responses
+from app.labels import LabelCodes, LabelKind, Language, LanguageDep, add_vary
 from app.scouting import service
 from app.scouting.models import ScoutingRequest
 from app.scouting.schemas import (
@@ -19,6 +20,7 @@ from app.scouting.schemas import (
     ResponseIn,
     ResponsePublic,
     ScoutingRequestCreate,
+    ScoutingRequestDetail,
     ScoutingRequestPage,
     ScoutingRequestPublic,
     ScoutingRequestUpdate,
@@ -41,16 +43,41 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 Cursor = Annotated[
     str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
 ]
+# The kind of code an explanation's `code` is, by criterion (provinces are not labelled).
+CRITERION_KINDS: dict[str, LabelKind] = {
+    "supply_chain": "supply_chain",
+    "required_capability": "capability",
+    "preferred_capability": "capability",
+    "required_certification": "certification",
+    "certificate_lapses": "certification",
+    "size_class": "size_class",
+}
+
+
+def _request_codes(codes: LabelCodes, request: ScoutingRequestPublic) -> LabelCodes:
+    """Add the codes a scouting request shows."""
+    codes.add("supply_chain", request.supply_chains)
+    codes.add("capability", [*request.required_capabilities, *request.preferred_capabilities])
+    codes.add("certification", request.required_certifications)
+    codes.add("size_class", request.size_classes)
+    return codes.add("verification", [request.min_verification])
 
 
 def _represent(
-    session: SessionDep, found: ScoutingRequest, caller: Caller, response: Response
-) -> ScoutingRequestPublic:
-    """The request as the caller may see it, with its ETag."""
+    session: SessionDep,
+    found: ScoutingRequest,
+    caller: Caller,
+    response: Response,
+    lang: Language,
+) -> ScoutingRequestDetail:
+    """The request as the caller may see it, its codes labelled, with its ETag."""
     public = service.to_public(session=session, request=found, caller=caller)
-    response.headers["ETag"] = f'"{public.version}"'
-    response.headers["Vary"] = "Authorization"
-    return public
+    labels = _request_codes(LabelCodes(), public).labels(session=session, lang=lang)
+    # Italian labels are another representation, hence another tag (If-Match reads the
+    # version before the `-`).
+    response.headers["ETag"] = f'"{public.version}-it"' if lang == "it" else f'"{public.version}"'
+    add_vary(response, "Authorization")
+    return ScoutingRequestDetail(**dict(public), labels=labels)
 
 
 def _writable(
@@ -65,7 +92,7 @@ def _writable(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=ScoutingRequestPublic,
+    response_model=ScoutingRequestDetail,
     responses=problem_responses(422),
 )
 def create_scouting_request(
@@ -74,19 +101,21 @@ def create_scouting_request(
     caller: BuyerDep,
     request: Request,
     response: Response,
-) -> ScoutingRequestPublic:
+    lang: LanguageDep,
+) -> ScoutingRequestDetail:
     """Post a scouting request (buyer, admin); it belongs to the key that posts it."""
     created = service.create_request(session=session, data=body, caller=caller)
     response.headers["Location"] = str(
         request.url_for("get_scouting_request", request_id=created.id)
     )
-    return _represent(session, created, caller, response)
+    return _represent(session, created, caller, response, lang)
 
 
 @router.get("", response_model=ScoutingRequestPage, responses=problem_responses(422))
 def list_scouting_requests(
     session: SessionDep,
     caller: ReaderDep,
+    lang: LanguageDep,
     matching: Annotated[
         Literal["me"] | None,
         Query(
@@ -106,23 +135,32 @@ def list_scouting_requests(
         raise invalid([field_error(["query", "matching"], "`me` is for supplier keys")])
     if caller.role == "supplier" and status_ == "closed":
         raise invalid([field_error(["query", "status"], "suppliers see open requests only")])
-    return service.list_requests(
+    page = service.list_requests(
         session=session, caller=caller, status=status_, limit=limit, cursor=cursor
     )
+    codes = LabelCodes()
+    for item in page.items:
+        _request_codes(codes, item)
+    page.labels = codes.labels(session=session, lang=lang)
+    return page
 
 
-@router.get("/{request_id}", response_model=ScoutingRequestPublic, responses=problem_responses(404))
+@router.get("/{request_id}", response_model=ScoutingRequestDetail, responses=problem_responses(404))
 def get_scouting_request(
-    request_id: RequestId, session: SessionDep, caller: ReaderDep, response: Response
-) -> ScoutingRequestPublic:
+    request_id: RequestId,
+    session: SessionDep,
+    caller: ReaderDep,
+    response: Response,
+    lang: LanguageDep,
+) -> ScoutingRequestDetail:
     """Read a request: its owner and admins with every response; a matching supplier its own."""
     found = service.get_visible_request(session=session, request_id=request_id, caller=caller)
-    return _represent(session, found, caller, response)
+    return _represent(session, found, caller, response, lang)
 
 
 @router.patch(
     "/{request_id}",
-    response_model=ScoutingRequestPublic,
+    response_model=ScoutingRequestDetail,
     responses=problem_responses(404, 409, 412, 422),
 )
 def update_scouting_request(
@@ -131,17 +169,18 @@ def update_scouting_request(
     session: SessionDep,
     caller: BuyerDep,
     response: Response,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-) -> ScoutingRequestPublic:
+) -> ScoutingRequestDetail:
     """Change an open request (owner, admin); honours `If-Match`; 409 once closed."""
     found = _writable(session, request_id, caller, if_match)
     updated = service.update_request(session=session, request=found, data=body, caller=caller)
-    return _represent(session, updated, caller, response)
+    return _represent(session, updated, caller, response, lang)
 
 
 @router.post(
     "/{request_id}/close",
-    response_model=ScoutingRequestPublic,
+    response_model=ScoutingRequestDetail,
     responses=problem_responses(404, 409, 412),
 )
 def close_scouting_request(
@@ -149,12 +188,13 @@ def close_scouting_request(
     session: SessionDep,
     caller: BuyerDep,
     response: Response,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-) -> ScoutingRequestPublic:
+) -> ScoutingRequestDetail:
     """Close an open request (owner, admin): no more responses or changes; 409 if closed."""
     found = _writable(session, request_id, caller, if_match)
     closed = service.close_request(session=session, request=found, caller=caller)
-    return _represent(session, closed, caller, response)
+    return _represent(session, closed, caller, response, lang)
 
 
 @router.get(
@@ -164,6 +204,7 @@ def list_scouting_matches(
     request_id: RequestId,
     session: SessionDep,
     caller: BuyerDep,
+    lang: LanguageDep,
     state: Annotated[
         MarkFilter | None,
         Query(description="Only shortlisted, excluded or unmarked matches."),
@@ -171,11 +212,22 @@ def list_scouting_matches(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> MatchPage:
-    """Suppliers passing the knock-outs, best first, each with its score explained (owner)."""
+    """Suppliers passing the knock-outs, best first, each with its score explained (owner);
+    the codes shown are labelled in `labels`."""
     found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    return service.list_matches(
+    page = service.list_matches(
         session=session, request=found, caller=caller, state=state, limit=limit, cursor=cursor
     )
+    codes = LabelCodes()
+    for match in page.items:
+        codes.add_supplier(match.supplier)
+        for note in (*match.matched, *match.missing, *match.warnings):
+            kind = CRITERION_KINDS.get(note.criterion)
+            if kind is not None:
+                codes.add(kind, [note.code])
+            codes.add("verification", [note.verification])
+    page.labels = codes.labels(session=session, lang=lang)
+    return page
 
 
 @router.put(

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.labels import Labels, labels_field
 from app.suppliers.schemas import ContactPublic, Province, SizeClass, Verification
 from app.types import (
     BODY,
@@ -174,9 +175,16 @@ class ScoutingRequestPublic(BaseModel):
     )
 
 
+class ScoutingRequestDetail(ScoutingRequestPublic):
+    """One scouting request with the labels of its codes."""
+
+    labels: Labels = labels_field()
+
+
 class ScoutingRequestPage(BaseModel):
     items: list[ScoutingRequestPublic] = Field(description="Requests, newest first.")
     next_cursor: str | None = Field(description="Cursor of the next page; null on the last.")
+    labels: Labels = labels_field()
 
 
 class Explanation(BaseModel):
@@ -239,6 +247,7 @@ class MatchPage(BaseModel):
     items: list[Match] = Field(description="Best first; ties by supplier id.")
     total: int = Field(description="Matches (with the `state` filter applied).")
     next_cursor: str | None = Field(description="Cursor of the next page; null on the last.")
+    labels: Labels = labels_field()
 
 
 class ResponseIn(BaseModel):

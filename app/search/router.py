@@ -10,6 +10,7 @@ from app.catalogue.models import CertificationStandard, SupplyChain
 from app.catalogue.service import capability_subtrees, unknown_codes
 from app.db import SessionDep, with_deadline
 from app.errors import field_error, invalid, problem_responses
+from app.labels import KINDS, LabelCodes, LanguageDep
 from app.search import service
 from app.search.schemas import FACETS, GeoFilter, SearchPage, SearchQuery, SortName
 from app.search.text import MAX_TERMS, query_words
@@ -46,6 +47,7 @@ def _values(name: str, raw: list[str] | None, errors: list[dict[str, Any]]) -> l
 def search_suppliers(
     session: SessionDep,
     caller: CallerDep,
+    lang: LanguageDep,
     q: Annotated[
         str | None,
         Query(
@@ -139,7 +141,8 @@ def search_suppliers(
         ),
     ] = None,
 ) -> SearchPage:
-    """Search suppliers with full text, filters, geo distance and facet counts."""
+    """Search suppliers with full text, filters, geo distance and facet counts; the codes
+    shown are labelled in `labels`."""
     errors: list[dict[str, Any]] = []
     lists = {
         name: _values(name, raw, errors)
@@ -237,6 +240,14 @@ def search_suppliers(
         cursor=cursor,
         facets=tuple(facet_names),  # type: ignore[arg-type]
     )
-    return service.search_suppliers(
+    page = service.search_suppliers(
         session=session, query=query, caller=caller, descendants=descendants
     )
+    codes = LabelCodes()
+    for item in page.items:
+        codes.add_supplier(item)
+    for name, counts in page.facets.items():
+        if name in KINDS:  # every facet but province
+            codes.add(name, counts)  # type: ignore[arg-type]
+    page.labels = codes.labels(session=session, lang=lang)
+    return page

@@ -15,6 +15,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.labels import Labels, labels_field
 from app.suppliers.schemas import SupplierPublic, Verification
 from app.types import BODY, ShortText, UtcDatetime, never_null, no_null_in_schema
 
@@ -116,6 +117,7 @@ class SearchPage(BaseModel):
         description="For each requested facet, how many suppliers of the whole result set "
         "have each value.",
     )
+    labels: Labels = labels_field()
 
 
 # ---------------------------------------------------------------- synonyms (glossary)

@@ -43,13 +43,13 @@ from rapidfuzz.distance import OSA
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Capability, CertificationStandard
+from app.labels import Language
 from app.search.engine import engine_for
 from app.search.index import SupplierIndex, first_k, to_numpy
 from app.search.text import words_of
 from app.suppliers.models import Supplier
 
 SuggestKind = Literal["supplier", "capability", "standard", "program"]
-Language = Literal["en", "it"]
 KINDS: tuple[SuggestKind, ...] = ("capability", "standard", "program", "supplier")
 MAX_Q = 100
 MAX_LIMIT = 20
@@ -70,7 +70,7 @@ class SuggestItem(BaseModel):
     )
     text: str = Field(
         description="What to show: the company name, the capability label in the response's "
-        "language, the standard's name, or the program tag."
+        "language, the standard's name in that language, or the program tag."
     )
     value: str = Field(
         description="What to search with: the supplier id (`GET /suppliers/{id}`), the "
@@ -306,7 +306,7 @@ class Catalogue:
 
 
 def catalogue(session: Session, *, lang: Language) -> Catalogue:
-    """Capabilities (labelled in `lang`, matched in both languages) and standards, read from
+    """Capabilities and standards (labelled in `lang`, matched in both languages), read from
     the database (two small statements); what is built of them is kept while they are the
     same."""
     capabilities = session.execute(
@@ -315,9 +315,9 @@ def catalogue(session: Session, *, lang: Language) -> Catalogue:
         )
     ).all()
     standards = session.execute(
-        select(CertificationStandard.code, CertificationStandard.name).order_by(
-            col(CertificationStandard.code)
-        )
+        select(
+            CertificationStandard.code, CertificationStandard.name, CertificationStandard.name_it
+        ).order_by(col(CertificationStandard.code))
     ).all()
     return _catalogue(lang, tuple(map(tuple, capabilities)), tuple(map(tuple, standards)))
 
@@ -331,9 +331,12 @@ def _catalogue(lang: Language, capabilities: Rows, standards: Rows) -> Catalogue
         own, other = (name_it, name_en) if lang == "it" else (name_en, name_it)
         forms = ((tuple(words_of(own)), 0), (tuple(words_of(other)), OTHER_LANGUAGE))
         entries.append(_Entry("capability", code, own, forms))
-    for code, name in standards:
+    for code, name_en, name_it in standards:
+        name, other = (name_it, name_en) if lang == "it" else (name_en, name_it)
         code_words = tuple(words_of(code))
         forms = [(tuple(words_of(name)), 0), (code_words, 0)]
+        if other != name:
+            forms.append((tuple(words_of(other)), OTHER_LANGUAGE))
         compact = _compact(code_words)
         if compact:
             forms.append(compact)

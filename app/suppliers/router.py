@@ -7,28 +7,41 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 from app.auth.deps import OPTIONAL_KEY, AdminDep, CallerDep, SupplierEditorDep
 from app.db import SessionDep
 from app.errors import Forbidden, check_if_match, problem_responses
+from app.labels import LabelCodes, Language, LanguageDep, add_vary
 from app.suppliers import service
-from app.suppliers.schemas import SupplierCreate, SupplierPublic, SupplierUpdate
+from app.suppliers.models import Supplier
+from app.suppliers.schemas import SupplierCreate, SupplierDetail, SupplierPublic, SupplierUpdate
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
 
 SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Supplier id.")]
 
 
-def _etag(supplier: SupplierPublic) -> str:
-    # The redacted (no contact) view is a different representation, hence a different tag.
-    return f'"{supplier.version}"' if supplier.contact is not None else f'"{supplier.version}-p"'
+def _etag(supplier: SupplierPublic, lang: Language) -> str:
+    # The redacted (no contact) view and the Italian labels are different representations,
+    # hence different tags (`If-Match` reads only the version before the first `-`).
+    tag = str(supplier.version) if supplier.contact is not None else f"{supplier.version}-p"
+    return f'"{tag}-it"' if lang == "it" else f'"{tag}"'
 
 
-def _with_caching_headers(response: Response, public: SupplierPublic) -> None:
-    response.headers["ETag"] = _etag(public)
-    response.headers["Vary"] = "Authorization"
+def _detail(
+    session: SessionDep, supplier: Supplier, *, show_contact: bool, lang: Language
+) -> SupplierDetail:
+    """The supplier's record as the caller may see it, with the labels of its codes."""
+    public = service.to_public(supplier, show_contact=show_contact)
+    labels = LabelCodes().add_supplier(public).labels(session=session, lang=lang)
+    return SupplierDetail(**dict(public), labels=labels)
+
+
+def _with_caching_headers(response: Response, public: SupplierPublic, lang: Language) -> None:
+    response.headers["ETag"] = _etag(public, lang)
+    add_vary(response, "Authorization")
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=SupplierPublic,
+    response_model=SupplierDetail,
     responses=problem_responses(401, 403, 409),
 )
 def create_supplier(
@@ -37,18 +50,19 @@ def create_supplier(
     admin: AdminDep,
     request: Request,
     response: Response,
-) -> SupplierPublic:
+    lang: LanguageDep,
+) -> SupplierDetail:
     """Register a supplier (admin)."""
     supplier = service.create_supplier(session=session, data=body, actor=admin)
-    public = service.to_public(supplier, show_contact=True)
+    public = _detail(session, supplier, show_contact=True, lang=lang)
     response.headers["Location"] = str(request.url_for("get_supplier", supplier_id=supplier.id))
-    _with_caching_headers(response, public)
+    _with_caching_headers(response, public, lang)
     return public
 
 
 @router.get(
     "/{supplier_id}",
-    response_model=SupplierPublic,
+    response_model=SupplierDetail,
     responses={
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
         **problem_responses(401, 404, 410),
@@ -60,26 +74,30 @@ def get_supplier(
     session: SessionDep,
     caller: CallerDep,
     response: Response,
+    lang: LanguageDep,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
-) -> SupplierPublic | Response:
-    """Read one supplier; send `If-None-Match` with its ETag to get 304 when unchanged."""
+) -> SupplierDetail | Response:
+    """Read one supplier, its codes labelled; send `If-None-Match` with its ETag to get 304
+    when unchanged."""
     supplier = service.get_supplier(session=session, supplier_id=supplier_id)
-    public = service.to_public(supplier, show_contact=caller.may_see_contact_of(supplier_id))
-    etag = _etag(public)
+    show_contact = caller.may_see_contact_of(supplier_id)
+    public = _detail(session, supplier, show_contact=show_contact, lang=lang)
+    etag = _etag(public, lang)
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         if "*" in tags or etag in tags:
-            return Response(
-                status_code=status.HTTP_304_NOT_MODIFIED,
-                headers={"ETag": etag, "Vary": "Authorization"},
-            )
-    _with_caching_headers(response, public)
+            not_modified = Response(status_code=status.HTTP_304_NOT_MODIFIED)
+            not_modified.headers["Content-Language"] = lang
+            add_vary(not_modified, "Accept-Language")
+            _with_caching_headers(not_modified, public, lang)
+            return not_modified
+    _with_caching_headers(response, public, lang)
     return public
 
 
 @router.patch(
     "/{supplier_id}",
-    response_model=SupplierPublic,
+    response_model=SupplierDetail,
     responses=problem_responses(401, 403, 404, 409, 410, 412),
 )
 def update_supplier(
@@ -88,16 +106,17 @@ def update_supplier(
     session: SessionDep,
     caller: SupplierEditorDep,
     response: Response,
+    lang: LanguageDep,
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
-) -> SupplierPublic:
+) -> SupplierDetail:
     """Change a supplier (admin, or the supplier's own key); honours `If-Match`."""
     if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
         raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
     supplier = service.get_supplier(session=session, supplier_id=supplier_id)
     check_if_match(if_match, version=supplier.version, subject=f"Supplier {supplier.id}")
     supplier = service.update_supplier(session=session, supplier=supplier, data=body, caller=caller)
-    public = service.to_public(supplier, show_contact=True)
-    _with_caching_headers(response, public)
+    public = _detail(session, supplier, show_contact=True, lang=lang)
+    _with_caching_headers(response, public, lang)
     return public
 
 

@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.labels import Labels, labels_field
 from app.suppliers.validation import normalize_vat, validate_province
 from app.types import (
     BODY,
@@ -267,3 +268,9 @@ class SupplierPublic(BaseModel):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     version: int = Field(description="Incremented on every change; the ETag carries it.")
+
+
+class SupplierDetail(SupplierPublic):
+    """One supplier's record with the labels of its codes."""
+
+    labels: Labels = labels_field()

@@ -44,7 +44,7 @@ def test_capability_taxonomy_is_a_consistent_tree(client):
     roots = [c for c in caps if c["parent"] is None]
     assert len(caps) >= 40 and len(roots) >= 8
     for cap in caps:
-        assert set(cap) == {"code", "parent", "name_en", "name_it"}
+        assert set(cap) == {"code", "parent", "name_en", "name_it", "label"}
         assert cap["name_en"] and cap["name_it"]
         if cap["parent"] is not None:
             assert cap["parent"] in codes

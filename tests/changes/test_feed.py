@@ -33,10 +33,15 @@ def _apply(copy: dict, events: list) -> dict:
     return copy
 
 
+def _record(record: dict) -> dict:
+    """A record as GET shows it, less the `labels` of its codes (the feed labels per page)."""
+    return {k: v for k, v in record.items() if k != "labels"}
+
+
 def _live(client, headers) -> dict:
     page = client.get(API, params={"limit": 100}, headers=headers).json()
     return {
-        item["id"]: client.get(f"{API}/{item['id']}", headers=headers).json()
+        item["id"]: _record(client.get(f"{API}/{item['id']}", headers=headers).json())
         for item in page["items"]
     }
 

@@ -15,7 +15,7 @@ API = "/api/v1/suppliers"
 IMPORT = f"{API}/import"
 CSV = {"Content-Type": "text/csv"}
 JSONL = {"Content-Type": "application/x-ndjson"}
-SERVICE_FIELDS = ("id", "created_at", "updated_at", "version")
+SERVICE_FIELDS = ("id", "created_at", "updated_at", "version", "labels")
 
 
 def jsonl(*records: dict) -> bytes:
@@ -44,6 +44,11 @@ def live(client, headers) -> dict[str, dict]:
     """VAT number -> record, for every live supplier (through the export)."""
     lines = export(client, headers, "jsonl").decode().splitlines()
     return {r["vat_number"]: r for r in map(json.loads, lines)}
+
+
+def without_labels(record: dict) -> dict:
+    """A supplier record as lists and feeds embed it: without the `labels` of GET."""
+    return {k: v for k, v in record.items() if k != "labels"}
 
 
 def without_service_fields(record: dict) -> dict:
@@ -100,8 +105,8 @@ def test_jsonl_rows_create_suppliers_as_given(client, admin):
         ("supplier.created", c["supplier_id"]) for c in report["changes"]
     ]
     for event in events:
-        assert (
-            event["supplier"] == client.get(f"{API}/{event['supplier_id']}", headers=admin).json()
+        assert event["supplier"] == without_labels(
+            client.get(f"{API}/{event['supplier_id']}", headers=admin).json()
         )
 
 
@@ -194,7 +199,7 @@ def test_a_changed_row_updates_the_supplier_once(client, admin, registry):
     assert [(e["type"], e["supplier_id"], e["version"]) for e in events] == [
         ("supplier.updated", target["id"], record["version"])
     ]
-    assert events[0]["supplier"] == record
+    assert events[0]["supplier"] == without_labels(record)
     audit = client.get(
         "/api/v1/audit", params={"entity_id": target["id"], "action": "update"}, headers=admin
     ).json()["items"]

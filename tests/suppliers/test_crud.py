@@ -139,7 +139,7 @@ def test_list_envelope_and_cursor_paging_visit_each_supplier_once(client, admin)
     while True:
         params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
         page = client.get(API, params=params).json()
-        assert set(page) == {"items", "total", "next_cursor", "facets"}
+        assert set(page) == {"items", "total", "next_cursor", "facets", "labels"}
         assert page["total"] == 7
         seen += [item["id"] for item in page["items"]]
         pages += 1
