@@ -157,6 +157,37 @@ class AllowHeader:
         return methods | {"HEAD"} if "GET" in methods else methods
 
 
+class HeadAsGet:
+    """`HEAD` wherever `GET` works: answered as the `GET` would be, status and headers alike
+    (`Content-Length`, `ETag`, `RateLimit-*`, a 404's problem type), without the body.
+
+    FastAPI routes accept only the methods they declare, so HEAD was a 405 on every
+    operation. The request goes on as a GET (layers outside this one, the access log and the
+    metrics, still see HEAD) and the body of the answer is dropped. A HEAD of a streamed
+    export still runs the export: the stream is read and discarded.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def send_head(message: Message) -> None:
+            nonlocal finished
+            if message["type"] == "http.response.body":
+                if finished or message.get("more_body", False):
+                    return  # a streamed body's chunks: nothing until its end
+                finished = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_head)
+
+
 class Admission:
     """At most `limit` requests are worked on at once in this worker; the others wait on the
     event loop, holding no thread and no database connection, for up to `timeout` seconds, then
@@ -221,11 +252,13 @@ async def reject_nul_in_query(request: Request) -> None:
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: CORS answers preflights, then the limit, then headers on all.
+    # HEAD becomes GET only inside every other layer: rate limits and the access log see HEAD.
+    app.add_middleware(HeadAsGet)
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allow_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=[
                 "ETag",
