@@ -248,3 +248,43 @@ def test_every_operation_is_strict_and_knows_exactly_its_documented_parameters(
     assert error["loc"] == ["query", "zzqxj"]
     listed = set(re.findall(r"`([^`]+)`", error["msg"]))
     assert listed == documented, (error["msg"], documented)
+
+
+def test_query_models_and_openapi_extra_parameters_are_known():
+    """A query parameter model's fields, and `in: query` parameters declared by hand in
+    `openapi_extra` (read by the route itself), are known names too."""
+    from typing import Annotated
+
+    from fastapi import Depends, Query, Request
+    from pydantic import BaseModel
+
+    class Filters(BaseModel):
+        colour: str | None = None
+        tags: list[str] = []
+
+    models = FastAPI(dependencies=[Depends(reject_unknown_query)])
+    install_problem_handlers(models)
+
+    @models.get("/things")
+    def things(filters: Annotated[Filters, Query()]) -> dict:
+        return filters.model_dump()
+
+    @models.get(
+        "/raw", openapi_extra={"parameters": [{"name": "raw", "in": "query", "required": False}]}
+    )
+    def raw(request: Request) -> dict:
+        return {"raw": request.query_params.get("raw")}
+
+    with TestClient(models) as test_client:
+        assert test_client.get("/things?colour=red&tags=a&tags=b").json() == {
+            "colour": "red",
+            "tags": ["a", "b"],
+        }
+        errors = test_client.get("/things?color=red&colour=a&colour=b").json()["errors"]
+        assert [(e["loc"][1], e["type"]) for e in errors] == [
+            ("color", "extra_forbidden"),
+            ("colour", "repeated"),
+        ]
+        assert errors[0]["msg"] == "unknown parameter; did you mean `colour`?"
+        assert test_client.get("/raw?raw=1").json() == {"raw": "1"}
+        assert test_client.get("/raw?rwa=1").status_code == 422
