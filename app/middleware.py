@@ -163,8 +163,10 @@ class HeadAsGet:
 
     FastAPI routes accept only the methods they declare, so HEAD was a 405 on every
     operation. The request goes on as a GET (layers outside this one, the access log and the
-    metrics, still see HEAD) and the body of the answer is dropped. A HEAD of a streamed
-    export still runs the export: the stream is read and discarded.
+    metrics, still see HEAD). Once the headers are out, the response is ended and the
+    application is told the client left, so a streamed export stops at its first chunk
+    instead of being read to the end (ASGI servers of spec 2.3, uvicorn's; on others it runs
+    to the end, its chunks dropped).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -174,18 +176,29 @@ class HeadAsGet:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
-        finished = False
+        ended = asyncio.Event()
 
         async def send_head(message: Message) -> None:
-            nonlocal finished
+            if ended.is_set():
+                return
             if message["type"] == "http.response.body":
-                if finished or message.get("more_body", False):
-                    return  # a streamed body's chunks: nothing until its end
-                finished = True
+                ended.set()
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_head)
+        async def receive_head() -> Message:
+            if ended.is_set():
+                return {"type": "http.disconnect"}
+            incoming = asyncio.ensure_future(receive())
+            stop = asyncio.ensure_future(ended.wait())
+            await asyncio.wait({incoming, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if incoming.done():
+                return incoming.result()
+            incoming.cancel()
+            return {"type": "http.disconnect"}
+
+        await self.app({**scope, "method": "GET"}, receive_head, send_head)
 
 
 class Admission:

@@ -76,3 +76,19 @@ def test_head_counts_against_the_rate_budget_and_shows_it():
         assert first.status_code == 200 and first.content == b""
         assert first.headers["ratelimit-remaining"] == "2"
         assert test_client.get("/api/v1/me").json()["rate_limit"]["remaining"] == 1
+
+
+def test_head_of_an_export_stops_after_the_headers(client, make_key, monkeypatch):
+    """The export is not read to the end for a HEAD: here it never ends."""
+    from app.partners import service
+
+    def endless(_suppliers):
+        yield "vat_number,name\n"
+        while True:
+            yield "IT00000010017,x\n"
+
+    monkeypatch.setattr(service, "csv_lines", endless)
+    buyer = make_key("buyer")
+    head = client.head(f"{API}/suppliers/export?format=csv", headers=buyer)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-disposition"].endswith('.csv"')
