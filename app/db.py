@@ -48,6 +48,28 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+# The PostgreSQL advisory lock every schema migration holds ("escout" in ASCII): containers
+# that start together each run `escouting migrate`, one after the other; the later ones find
+# the schema at head and do nothing.
+MIGRATION_LOCK_KEY = 0x6573636F7574
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, wait for and hold the migration lock (a session-level advisory lock on
+    a connection of its own, released when done or when the process dies); on SQLite nothing
+    (one container owns an embedded database file)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 # A write request's transaction takes SQLite's write lock when it begins. Begun as a reader, it
 # could not upgrade once another writer had committed (WAL: "database is locked" at once, no
 # waiting); begun as a writer, it waits its turn (busy_timeout), then reads the current rows.

@@ -114,7 +114,8 @@ _PROBLEM_DESCRIPTIONS = {
     412: "`If-Match` did not name the current version.",
     413: "The request body is too large.",
     415: "The body's `Content-Type` is not one this operation reads.",
-    422: "A parameter or body field is invalid; `errors` names each one.",
+    422: "A parameter or body field is invalid, or a query parameter unknown or repeated; "
+    "`errors` names each one.",
     429: "Too many requests; `Retry-After` says when to retry.",
     503: "The database is unreachable or busy; `Retry-After` says when to retry.",
 }

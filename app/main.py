@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app.audit.router import router as audit_router
 from app.auth.deps import metrics_reader
+from app.auth.me import router as me_router
 from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
 from app.changes.router import router as changes_router
@@ -32,6 +33,7 @@ from app.errors import (
 )
 from app.logs import configure_logging
 from app.middleware import install_middleware, reject_nul_in_query
+from app.params import reject_unknown_query
 from app.partners.router import router as partners_router
 from app.scouting.router import router as scouting_router
 from app.search.engine import WarmUp
@@ -61,7 +63,7 @@ class Health(BaseModel):
     revision: str | None = Field(default=None, description="Schema revision of the database.")
 
 
-ops = APIRouter(tags=["operations"])
+ops = APIRouter(tags=["operations"], responses=problem_responses(422))
 # This process's search index warm-up, while the app runs (see `lifespan`).
 WARM_UP: dict[str, WarmUp] = {}
 
@@ -109,7 +111,7 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
         dependencies=[Depends(metrics_reader(settings.metrics_token))],
         responses={
             200: {"description": "Prometheus text exposition format."},
-            **problem_responses(401, 403, 429, 503),
+            **problem_responses(401, 403, 422, 429, 503),
         },
     )
 
@@ -166,11 +168,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Find qualified aerospace suppliers of the Lombardia Aerospace Cluster by supply "
             "chain, capability and certification. Errors are RFC 9457 problem details "
             "(`application/problem+json`). Authenticate with `Authorization: Bearer <key>`; "
-            "anonymous callers read public fields only (never `contact`)."
+            "anonymous callers read public fields only (never `contact`). Query parameters "
+            "are strict: one an operation does not list, or a single-value one given twice, is "
+            "a 422 naming it (with the closest listed name); repeatable ones say so. `HEAD` is "
+            "answered wherever `GET` is, with the same status and headers and no body."
         ),
         generate_unique_id_function=_operation_id,
         lifespan=lifespan(settings),
-        dependencies=[Depends(reject_nul_in_query)],
+        dependencies=[Depends(reject_unknown_query), Depends(reject_nul_in_query)],
     )
     configure_logging(settings)
     install_problem_handlers(app)
@@ -185,12 +190,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         synonyms_router,
         suppliers_router,
         api_keys_router,
+        me_router,
         audit_router,
         changes_router,
         webhooks_router,
         scouting_router,
     ):
-        app.include_router(router, prefix=API_PREFIX, responses=problem_responses(429, 503))
+        app.include_router(router, prefix=API_PREFIX, responses=problem_responses(422, 429, 503))
     install_web(app)
     return app
 

@@ -165,6 +165,50 @@ class AllowHeader:
         return methods | {"HEAD"} if "GET" in methods else methods
 
 
+class HeadAsGet:
+    """`HEAD` wherever `GET` works: answered as the `GET` would be, status and headers alike
+    (`Content-Length`, `ETag`, `RateLimit-*`, a 404's problem type), without the body.
+
+    FastAPI routes accept only the methods they declare, so HEAD was a 405 on every
+    operation. The request goes on as a GET (layers outside this one, the access log and the
+    metrics, still see HEAD). Once the headers are out, the response is ended and the
+    application is told the client left, so a streamed export stops at its first chunk
+    instead of being read to the end (ASGI servers of spec 2.3, uvicorn's; on others it runs
+    to the end, its chunks dropped).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        ended = asyncio.Event()
+
+        async def send_head(message: Message) -> None:
+            if ended.is_set():
+                return
+            if message["type"] == "http.response.body":
+                ended.set()
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        async def receive_head() -> Message:
+            if ended.is_set():
+                return {"type": "http.disconnect"}
+            incoming = asyncio.ensure_future(receive())
+            stop = asyncio.ensure_future(ended.wait())
+            await asyncio.wait({incoming, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if incoming.done():
+                return incoming.result()
+            incoming.cancel()
+            return {"type": "http.disconnect"}
+
+        await self.app({**scope, "method": "GET"}, receive_head, send_head)
+
+
 class Admission:
     """At most `limit` requests are worked on at once in this worker; the others wait on the
     event loop, holding no thread and no database connection, for up to `timeout` seconds, then
@@ -229,11 +273,13 @@ async def reject_nul_in_query(request: Request) -> None:
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: CORS answers preflights, then the limit, then headers on all.
+    # HEAD becomes GET only inside every other layer: rate limits and the access log see HEAD.
+    app.add_middleware(HeadAsGet)
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allow_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=[
                 "ETag",

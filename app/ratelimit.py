@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -50,6 +51,19 @@ def client_identity(scope: Scope) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((int(address), IPV6_PREFIX), strict=False))
     return str(address)
+
+
+BUDGET_STATE = "rate_budget"  # key of the request state holding this request's `Budget`
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A caller's rate budget right after the request was counted."""
+
+    whose: str  # "key" or "addr"
+    limit: RateLimitItem
+    remaining: int
+    reset_at: float  # epoch seconds when the budget is whole again
 
 
 class _Gate:
@@ -130,6 +144,13 @@ class RateLimit:
                 await self._refuse(*refusal, scope, receive, send)
                 return
             budget = _budget_headers(limit, stats.remaining, stats.reset_time)
+            # For `GET /me`: the budget as this request left it (no second look-up).
+            scope.setdefault("state", {})[BUDGET_STATE] = Budget(
+                whose=identity[0],
+                limit=limit,
+                remaining=max(0, stats.remaining),
+                reset_at=stats.reset_time,
+            )
 
             async def send_with_budget(message: Message) -> None:
                 if message["type"] == "http.response.start":

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 import app.models
 from app.config import get_settings
-from app.db import build_engine
+from app.db import build_engine, migration_lock
 
 target_metadata = app.models.metadata
 config = context.config
@@ -46,7 +46,9 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = build_engine(url)
     try:
-        with engine.connect() as conn:
+        # One migration at a time on PostgreSQL (several containers start together); the
+        # version is read under the lock, so the later ones find the schema at head.
+        with migration_lock(engine), engine.connect() as conn:
             _configure(conn)
             with context.begin_transaction():
                 context.run_migrations()
