@@ -275,6 +275,22 @@ class ServerErrors:
             await self.handler(Request(scope), exc)(scope, receive, send)
 
 
+def _drop_dangling_validation_schema(app: FastAPI) -> None:
+    """fastapi-problem always adds an `HTTPValidationError` schema that refers to FastAPI's
+    `ValidationError`; every operation here documents its 422 as a `Problem`, so FastAPI
+    emits neither and the reference would dangle (client generators refuse it): drop it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        schemas = document.get("components", {}).get("schemas", {})
+        if "ValidationError" not in schemas:
+            schemas.pop("HTTPValidationError", None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     handler = new_exception_handler(
         logger=logger,
@@ -291,6 +307,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         http_exception_handler=_http,
     )
     add_exception_handler(app, handler)
+    _drop_dangling_validation_schema(app)
 
     def database_errors(request: Request, exc: Exception) -> Response:
         # A deadline is the service doing its job, not a fault: a warning, no traceback.
