@@ -47,15 +47,17 @@ from app.suppliers.schemas import VERIFICATION_LEVELS
 
 FIELDS = ("name", "labels", "description")
 # Relevance (`TextMatch.scores`): COVERAGE per query group a document matches, so documents
-# with every word come first; then per group the best of its alternatives: a tier (an exact
-# word or stem, or a glossary synonym at SYNONYM_FACTOR, always above a typo correction) plus
-# the weight of the most important field it is found in; PROXIMITY for query words found
+# with every word come first; then per group the best of its alternatives: a tier (the word
+# or a word sharing its stem, or a glossary synonym at SYNONYM_FACTOR, above a word that only
+# starts with its stem, above a typo correction) plus the weight of the most important field
+# it is found in; PROXIMITY for query words found
 # side by side; a company name within a typo of the query counts as every group plus
 # NAME_HIT_BONUS times the similarity (less than the gap between a word's exact match and its
 # correction: a correction never beats an exact match); an exact name gets EXACT_NAME_BONUS.
 COVERAGE = 1000.0
 EXACT_TIER = 10.0
 TYPO_TIER = 5.0  # one edit; two edits score half
+PARTIAL_TIER = 6.0  # an indexed word that only starts with the word's stem
 SYNONYM_FACTOR = 0.9
 CORRECTED_FACTOR = 0.6  # a glossary term within a typo of the word: 14 x 0.6 < any exact 11
 FIELD_WEIGHTS = {"name": 4.0, "labels": 2.0, "description": 1.0, "phrase": 3.0}
@@ -551,7 +553,11 @@ class SupplierIndex:
     ) -> tuple[dict[str, BitMap], list[str]]:
         """Per field, the documents with an indexed word starting with one of `prefixes`
         (shorter than PREFIX_MIN_LENGTH: equal to it), and those indexed words."""
-        found: dict[str, list[BitMap]] = {f: [] for f in fields}
+        words = self._starting_with(prefixes)
+        return self._postings_of(words, fields=fields), words
+
+    def _starting_with(self, prefixes: Iterable[str]) -> list[str]:
+        """The indexed words starting with one of `prefixes` (a short one: equal to it)."""
         words: list[str] = []
         vocabulary = self.vocabulary
         for form in prefixes:
@@ -560,15 +566,21 @@ class SupplierIndex:
                 end = start
                 while end < len(vocabulary) and vocabulary[end].startswith(form):
                     end += 1
-                matches = vocabulary[start:end]
+                words += vocabulary[start:end]
             else:
-                matches = [form]
-            words += matches
-            for name in fields:
-                postings = self.postings[name]
-                found[name] += [postings[m] for m in matches if m in postings]
-        hits = {name: BitMap.union(*bms) if bms else BitMap() for name, bms in found.items()}
-        return hits, words
+                words.append(form)
+        return words
+
+    def _postings_of(
+        self, words: Sequence[str], *, fields: Sequence[str] = FIELDS
+    ) -> dict[str, BitMap]:
+        """Per field, the documents with one of `words`."""
+        found = {}
+        for name in fields:
+            postings = self.postings[name]
+            bitmaps = [postings[w] for w in words if w in postings]
+            found[name] = BitMap.union(*bitmaps) if bitmaps else BitMap()
+        return found
 
     def corrections(self, word: str) -> list[tuple[int, str]]:
         """(edits, indexed word) within the word's typo budget (`typo_budget`: insertion,
@@ -649,9 +661,21 @@ class SupplierIndex:
             return TermHits(exact={"phrase": self.phrase(term.words)}, marks=set(term.words))
         word = term.words[0]
         own = forms(word)
-        exact, words = self._words_like(own)
-        words.sort(key=lambda w: (w != word, len(w), w))
-        hits = TermHits(exact=exact, words=words[:PAIR_WORDS], marks=set(own))
+        stems = set(own)
+        # The word itself or a word sharing a stem with it (`fresature` for `fresatura`) is
+        # an exact match; a word that merely starts with a stem (`titanmec` for `titanio`,
+        # `tita` typed half-way) is a partial one, ranked lower.
+        whole, partial = [], []
+        for indexed in self._starting_with(own):
+            same = indexed == word or not stems.isdisjoint(forms(indexed))
+            (whole if same else partial).append(indexed)
+        whole.sort(key=lambda w: (w != word, len(w), w))
+        hits = TermHits(
+            exact=self._postings_of(whole),
+            partial=self._postings_of(partial),
+            words=whole[:PAIR_WORDS],
+            marks=set(own),
+        )
         taken = set(own)
         for edits, correction in self.corrections(word) if typos else ():
             prefixes = [f for f in forms(correction) if f not in taken]
@@ -766,6 +790,7 @@ class TermHits:
     forms a highlighted word starts with."""
 
     exact: dict[str, BitMap]
+    partial: dict[str, BitMap] = field(default_factory=dict)  # words starting with a stem
     typos: list[tuple[int, dict[str, BitMap]]] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
     marks: set[str] = field(default_factory=set)
@@ -774,7 +799,7 @@ class TermHits:
     def everywhere(self) -> BitMap:
         """Every document the term is found in, exactly or by typo (computed once)."""
         if self._everywhere is None:
-            found = [*self.exact.values()]
+            found = [*self.exact.values(), *self.partial.values()]
             found += [b for _edits, fields in self.typos for b in fields.values()]
             self._everywhere = BitMap.union(*found) if found else BitMap()
         return self._everywhere
@@ -864,6 +889,7 @@ class TextMatch:
         at = positions(docs)
         for hits in term_hits:
             levels = [(EXACT_TIER + FIELD_WEIGHTS[f], b) for f, b in hits.exact.items()]
+            levels += [(PARTIAL_TIER + FIELD_WEIGHTS[f], b) for f, b in hits.partial.items()]
             levels += [
                 (TYPO_TIER / edits + FIELD_WEIGHTS[f], b)
                 for edits, fields in hits.typos

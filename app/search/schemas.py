@@ -94,12 +94,12 @@ class SearchItem(SupplierPublic):
     score: float | None = Field(
         default=None,
         description="Relevance, with `q` (null without): 1000 per query word or phrase the "
-        "supplier matches, plus up to about 20 per word for how well it matches (exact or "
-        "synonym above typo correction; name, then capabilities and programs, then "
-        "description) and 3 per pair of query words found side by side; a company name "
-        "within a typo of the query counts as every word plus up to 1, the exact name adds "
-        "100000. Comparable within "
-        "one query only.",
+        "supplier matches, plus up to about 15 per word for how well it matches (the word, "
+        "an inflection or a synonym above a word merely starting with its stem, above a typo "
+        "correction; name, then capabilities and programs, then description) and 3 per pair "
+        "of query words found side by side; a company name within a typo of the query counts "
+        "as every word plus up to 1, the exact name adds 100000. Comparable within one query "
+        "only.",
     )
     highlights: Highlights | None = Field(
         default=None, description="With `q`: where the query matched (null without `q`)."

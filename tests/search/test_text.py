@@ -373,3 +373,19 @@ def test_a_typo_of_a_glossary_term_finds_its_equivalents(client, dataset, admin)
     exact = items(client, "cleanroom")[0]
     assert exact["name"] == "Ottiche Pulite" and exact["score"] > found[0]["score"]
     assert found[0]["score"] < 1000 + 11
+
+
+def test_a_word_merely_starting_with_the_stem_ranks_below_the_word(client, dataset, admin):
+    body = supplier_payload(72, name="Titanmec Group", description="Carpenteria.", capabilities=[])
+    assert client.post(API, json=body, headers=admin).status_code == 201
+    # `titanio` stems to `titan`: `titanmec` starts with it but is another word. Even in the
+    # name (the most important field) it ranks below the word itself in a description.
+    found = items(client, "titanio")
+    names = [i["name"] for i in found]
+    assert names.index("Meccanica Varesina") < names.index("Titanmec Group")
+    # An inflection (a word sharing the stem) is as good as the word: `elicottero` finds
+    # `elicotteri` in the same tier as the word typed.
+    by_word = items(client, "elicotteri")[0]
+    by_inflection = items(client, "elicottero")[0]
+    assert by_word["name"] == by_inflection["name"] == "Meccanica Varesina"
+    assert by_word["score"] == by_inflection["score"]
