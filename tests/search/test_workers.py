@@ -8,13 +8,9 @@ write in search results, every time. At the end the workers' own request counter
 """
 
 import json
-import os
 import random
 import re
-import socket
 import string
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,11 +23,11 @@ import pytest
 from app.db import build_engine
 from tests.conftest import BACKENDS, committed_admin_key, migrate, scratch_database
 from tests.factories import supplier_payload
+from tests.servers import CLOSE, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/suppliers"
 ROUNDS = 10
-CLOSE = {"Connection": "close"}
 
 
 def _requests_metric(handler: str) -> re.Pattern[str]:
@@ -48,41 +44,11 @@ SEARCHES = _requests_metric(API)
 HEALTH = _requests_metric("/healthz")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     base: str
     admin: dict[str, str]
     log: Path
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", headers=CLOSE, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"the server did not answer /healthz within 60 s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()  # uvicorn's manager stops its workers on SIGTERM
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,31 +59,10 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
         engine = build_engine(url)
         admin = committed_admin_key(engine)
         engine.dispose()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = os.environ | {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "workers-test-cursor-secret",
-            "RATE_LIMIT_ENABLED": "false",
-            "WEBHOOKS_WORKER_ENABLED": "false",
-            "SEARCH_WARM_UP": "true",  # as deployed: each worker builds its index at start-up
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        }
         log = tmp_path / "server.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--workers", "2", "--port", str(port)],
-                env=env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            _wait_until_up(process, base, log)
+        # As deployed: each worker builds its index at start-up.
+        with running_server(url, log=log, workers=2, SEARCH_WARM_UP="true") as base:
             yield Server(base=base, admin=admin, log=log)
-        finally:
-            _stop(process)
 
 
 def _word(rng: random.Random) -> str:

@@ -8,8 +8,6 @@ test, as it would fail a user without internet.
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -24,7 +22,7 @@ from app.db import build_engine
 from app.demo import seed_demo
 from tests.conftest import committed_admin_key, migrate
 from tests.factories import supplier_payload
-from tests.search.test_workers import _stop, _wait_until_up, free_port
+from tests.servers import running_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 pytestmark = pytest.mark.skipif(
@@ -64,28 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     seed_demo(engine=engine, suppliers=SUPPLIERS, seed=42)
     admin = committed_admin_key(engine)
     engine.dispose()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "SECRET_KEY": "browser-test-cursor-secret",
-        "RATE_LIMIT_ENABLED": "false",
-        "WEBHOOKS_WORKER_ENABLED": "false",
-        "SEARCH_SNAPSHOT_DIR": "off",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
     log = directory / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(process, base, log)
+    with running_server(url, log=log, SEARCH_SNAPSHOT_DIR="off") as base:
         server = Server(base, admin)
         hostile = supplier_payload(
             990,
@@ -95,8 +73,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server.http.post(f"{API}/suppliers", json=hostile, headers=admin).raise_for_status()
         yield server
         server.http.close()
-    finally:
-        _stop(process)
 
 
 @pytest.fixture(scope="module")
