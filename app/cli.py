@@ -88,8 +88,11 @@ def create_api_key(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
     supplier: Annotated[int | None, typer.Option(help="Supplier id (role supplier).")] = None,
     name: Annotated[str, typer.Option(help="What the key is for.")] = "",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print the key alone, for `KEY=$(...)`.")
+    ] = False,
 ) -> None:
-    """Create an API key and print it alone on the last line."""
+    """Create an API key and print it alone on the last line (with --quiet, only the key)."""
     from app.auth.caller import SYSTEM
     from app.auth.schemas import ApiKeyCreate
     from app.auth.service import create_api_key as create
@@ -113,7 +116,8 @@ def create_api_key(
             except ValidationProblem as exc:
                 raise typer.BadParameter(exc.detail or "invalid") from None
             session.commit()
-            typer.echo(f"created {key.role} key {key.id} ({key.prefix}...); store it now:")
+            if not quiet:
+                typer.echo(f"created {key.role} key {key.id} ({key.prefix}...); store it now:")
             typer.echo(plaintext)
     finally:
         engine.dispose()

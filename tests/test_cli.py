@@ -35,6 +35,19 @@ def test_migrate_then_create_admin_key_prints_key_last(fresh_db_url):
         engine.dispose()
 
 
+def test_create_api_key_quiet_prints_only_the_key(fresh_db_url):
+    _run(fresh_db_url, "migrate")
+    result = _run(fresh_db_url, "create-api-key", "--role", "buyer", "--name", "readme", "--quiet")
+    assert result.output.startswith("esk_") and result.output.count("\n") == 1
+    engine = build_engine(fresh_db_url)
+    try:
+        with Session(engine) as session:
+            found = authenticate(session=session, plaintext=result.output.strip())
+            assert found is not None and found.role == "buyer"
+    finally:
+        engine.dispose()
+
+
 def test_create_api_key_rejects_bad_role_and_binding(fresh_db_url):
     _run(fresh_db_url, "migrate")
     env = {"DATABASE_URL": fresh_db_url}
