@@ -17,11 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 venv: $(STAMP)
 
-run: venv  ## migrate the embedded database, seed demo data if empty, print an admin key, serve
+run: venv  ## migrate the embedded database, seed demo data if empty, print an admin key, serve (webhooks may reach http receivers on loopback: a development demo)
 	$(BIN)/escouting migrate
 	$(BIN)/escouting seed-demo --if-empty
 	$(BIN)/escouting create-api-key --role admin --name "make run"
-	$(BIN)/escouting serve --host $(HOST) --port $(PORT)
+	WEBHOOKS_ALLOW_HTTP_LOOPBACK=true $(BIN)/escouting serve --host $(HOST) --port $(PORT)
 
 test: venv  ## every test, one process per core; PostgreSQL too when TEST_DATABASE_URL is set
 	$(BIN)/pytest -n auto --dist loadfile

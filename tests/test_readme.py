@@ -1,8 +1,9 @@
 """The README runs as written: its `bash` examples, in order, against a demo server.
 
 Like `make run`, a fresh SQLite database is migrated and seeded with the default demo data
-(200 suppliers, seed 42) and `escouting serve` runs on it (webhook worker on, as in
-`make run`). Every ```` ```bash ```` block of README.md is taken in order (```` ```sh ````
+(200 suppliers, seed 42) and `escouting serve` runs on it (webhook worker on and http
+receivers on loopback allowed, as in `make run`: the webhook example starts its own
+receiver). Every ```` ```bash ```` block of README.md is taken in order (```` ```sh ````
 blocks are setup and are not run), `localhost:8000` and `127.0.0.1:8000` become the test
 server, `.venv/bin/escouting` becomes this interpreter's `-m app.cli`, and the blocks run as
 one `bash` script under `set -euo pipefail` in a temporary directory.
@@ -14,8 +15,10 @@ command must then answer exactly that status. A second check asks the flagship b
 (the first example of "Searching suppliers") itself and wants suppliers back.
 """
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -108,16 +111,31 @@ def test_readme_examples_run_in_order_on_the_demo(tmp_path: Path):
     _cli(url, "create-api-key", "--role", "admin", "--name", "make run")
     work = tmp_path / "terminal"
     work.mkdir()
-    with running_server(url, log=tmp_path / "server.log", WEBHOOKS_WORKER_ENABLED="true") as base:
+    # As `make run` serves: the webhook worker on, http receivers on loopback allowed.
+    settings = {"WEBHOOKS_WORKER_ENABLED": "true", "WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true"}
+    with running_server(url, log=tmp_path / "server.log", **settings) as base:
         script = work / "readme.sh"
         script.write_text(readme_script(text, base=base))
         env = os.environ | {"DATABASE_URL": url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-        result = subprocess.run(
-            ["bash", str(script)], cwd=work, env=env, capture_output=True, text=True, timeout=120
+        # A session of its own, so that whatever an example leaves running (the webhook
+        # receiver, if the script fails before it stops it) is stopped with it.
+        process = subprocess.Popen(
+            ["bash", str(script)],
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
-        assert result.returncode == 0, (
-            f"a README example failed (exit {result.returncode}):\n"
-            f"{result.stderr[-4000:]}\n--- stdout (end):\n{result.stdout[-2000:]}"
+        try:
+            stdout, stderr = process.communicate(timeout=120)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        assert process.returncode == 0, (
+            f"a README example failed (exit {process.returncode}):\n"
+            f"{stderr[-4000:]}\n--- stdout (end):\n{stdout[-2000:]}"
         )
 
         # The flagship buyer search finds suppliers on the demo data.
