@@ -833,8 +833,8 @@ class TextMatch:
         if not n:
             return np.zeros(0, dtype=np.float64)
         within = to_bitmap(docs)
-        rank = np.zeros(int(docs[-1]) + 1, dtype=np.int64)
-        rank[docs] = np.arange(n)
+        rank = np.zeros(int(docs[-1]) + 1, dtype=np.int32)
+        rank[docs] = np.arange(n, dtype=np.int32)
 
         def positions(bitmap: BitMap) -> np.ndarray:
             return rank[np.frombuffer(bitmap.to_array(), dtype=np.uint32)]

@@ -42,8 +42,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlmodel import Session, col, select
 
-from app.catalogue.models import Capability, CertificationStandard
-from app.labels import Language
+from app.labels import Language, catalogue_labels
 from app.search.engine import engine_for
 from app.search.index import SupplierIndex, first_k, to_numpy
 from app.search.text import words_of
@@ -306,20 +305,15 @@ class Catalogue:
 
 
 def catalogue(session: Session, *, lang: Language) -> Catalogue:
-    """Capabilities and standards (labelled in `lang`, matched in both languages), read from
-    the database (two small statements); what is built of them is kept while they are the
-    same."""
-    capabilities = session.execute(
-        select(Capability.code, Capability.name_en, Capability.name_it).order_by(
-            col(Capability.code)
-        )
-    ).all()
-    standards = session.execute(
-        select(
-            CertificationStandard.code, CertificationStandard.name, CertificationStandard.name_it
-        ).order_by(col(CertificationStandard.code))
-    ).all()
-    return _catalogue(lang, tuple(map(tuple, capabilities)), tuple(map(tuple, standards)))
+    """Capabilities and standards (labelled in `lang`, matched in both languages), from the
+    per-process catalogue labels (`app.labels.catalogue_labels`: no statement per request);
+    what is built of them is kept while they are the same."""
+    known = catalogue_labels(session)
+
+    def rows(kind: str) -> Rows:
+        return tuple((code, en, it) for code, (en, it) in sorted(known[kind].items()))
+
+    return _catalogue(lang, rows("capability"), rows("certification"))
 
 
 @lru_cache(maxsize=8)

@@ -5,7 +5,6 @@ release. The search engine reads it with `load_synonyms` (and tells whether it c
 since with `stamp_columns`).
 """
 
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,15 +19,15 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.search.models import Synonym
 from app.search.schemas import SYNONYM_MAX_ENTRIES, SynonymCreate, SynonymUpdate
+from app.search.text import fold as fold_text
 
 _TABLE: sa.Table = Synonym.__table__  # type: ignore[assignment]
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, spaces collapsed: how `q` compares with terms."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().split())
+    """Lower case without accents (the search's own folding), spaces collapsed: how `q`
+    compares with terms."""
+    return " ".join(fold_text(text).split())
 
 
 def list_synonyms(*, session: Session, q: str | None = None) -> list[Synonym]:
