@@ -35,6 +35,7 @@ eval: venv  ## relevance of the search on eval/ (hand-written profiles, judged q
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff check --fix .

@@ -94,9 +94,9 @@ def create_api_key(
 ) -> None:
     """Create an API key and print it alone on the last line (with --quiet, only the key)."""
     from app.auth.caller import SYSTEM
-    from app.auth.schemas import ApiKeyCreate
-    from app.auth.service import create_api_key as create
     from app.errors import ValidationProblem
+    from app.keys.schemas import ApiKeyCreate
+    from app.keys.service import create_api_key as create
 
     try:
         body = ApiKeyCreate(role=role, supplier_id=supplier, name=name)  # type: ignore[arg-type]

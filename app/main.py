@@ -19,8 +19,6 @@ from sqlmodel import Session
 
 from app.audit.router import router as audit_router
 from app.auth.deps import metrics_reader
-from app.auth.me import router as me_router
-from app.auth.router import router as api_keys_router
 from app.catalogue.router import router as catalogue_router
 from app.changes.router import router as changes_router
 from app.config import Settings, get_settings, signing_key
@@ -31,6 +29,8 @@ from app.errors import (
     problem_response,
     problem_responses,
 )
+from app.keys.me import router as me_router
+from app.keys.router import router as api_keys_router
 from app.logs import configure_logging
 from app.middleware import install_middleware, reject_nul_in_query
 from app.params import reject_unknown_query

@@ -3,11 +3,12 @@
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.changes.models import ChangeEvent
 from app.db import metadata
 from app.scouting.models import ScoutingMark, ScoutingRequest, ScoutingResponse
-from app.search.models import DataGeneration, Synonym
+from app.search.models import Synonym
 from app.suppliers.models import (
+    ChangeEvent,
+    DataGeneration,
     Supplier,
     SupplierCapability,
     SupplierCertification,

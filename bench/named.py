@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.cursors import decode_cursor, encode_cursor
 from app.demo import PROVINCES as DEMO_PROVINCES
 from app.scouting.schemas import MAX_CODES
-from app.search.cursors import decode_cursor, encode_cursor
 from app.suppliers.validation import PROVINCES
 from bench.workload import ALL_FACETS, API, get_json
 

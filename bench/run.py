@@ -60,9 +60,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.auth.caller import SYSTEM  # noqa: E402
-from app.auth.service import create_api_key  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import alembic_config, build_engine  # noqa: E402
+from app.keys.service import create_api_key  # noqa: E402
 from app.search.engine import snapshot_dir  # noqa: E402
 from bench import report  # noqa: E402
 from bench.cold import Ask, Writer, time_scouting, time_searches  # noqa: E402

@@ -132,8 +132,8 @@ def admin_headers(url: str) -> dict[str, str]:
     from sqlmodel import Session
 
     from app.auth.caller import SYSTEM
-    from app.auth.service import create_api_key
     from app.db import build_engine
+    from app.keys.service import create_api_key
 
     engine = build_engine(url)
     with Session(engine) as session:

@@ -32,8 +32,8 @@ from sqlmodel import Session
 import app.db as db_module
 import app.main as main_module
 from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
 from app.db import alembic_config, build_engine, get_session
+from app.keys.service import create_api_key
 from app.main import app
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")

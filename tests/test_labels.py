@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.catalogue.labels import KINDS, SIZE_CLASS_LABELS, TIER_LABELS, language
 from app.catalogue.models import Capability
-from app.labels import KINDS, SIZE_CLASS_LABELS, TIER_LABELS, language
 from tests.factories import supplier_payload
 
 API = "/api/v1"

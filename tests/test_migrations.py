@@ -8,13 +8,12 @@ from sqlmodel import Session, select
 
 from app.auth.caller import SYSTEM
 from app.auth.deps import Caller
-from app.auth.service import create_api_key
-from app.changes.models import ChangeEvent
 from app.db import alembic_config, build_engine
+from app.keys.service import create_api_key
 from app.main import schema_heads
 from app.search.schemas import SearchQuery
 from app.search.service import search_suppliers
-from app.suppliers.models import Supplier
+from app.suppliers.models import ChangeEvent, Supplier
 from app.suppliers.schemas import SupplierCreate
 from app.suppliers.service import create_supplier, to_public
 from app.webhooks.models import WebhookDelivery, WebhookSubscription

@@ -20,6 +20,7 @@ from app.auth import service as auth_service
 from app.auth.caller import SYSTEM
 from app.config import Settings
 from app.db import get_session
+from app.keys.service import create_api_key
 from app.logs import configure_logging
 from app.main import create_app
 from tests.conftest import migrate, request_session, serve_database
@@ -73,7 +74,7 @@ def served(fresh_db_url, monkeypatch) -> Iterator[tuple[Callable[..., FastAPI], 
 
     def key(role: str = "buyer") -> dict[str, str]:
         with Session(engine) as session:
-            _key, plaintext = auth_service.create_api_key(session=session, actor=SYSTEM, role=role)
+            _key, plaintext = create_api_key(session=session, actor=SYSTEM, role=role)
             session.commit()
         return {"Authorization": f"Bearer {plaintext}"}
 

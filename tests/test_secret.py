@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from app import config
 from app.cli import app as cli
 from app.config import InsecureSecret, Settings, signing_key
+from app.cursors import decode_cursor, encode_cursor
 from app.errors import ValidationProblem
 from app.main import create_app
-from app.search.cursors import decode_cursor, encode_cursor
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parent.parent

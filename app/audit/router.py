@@ -8,9 +8,9 @@ from app.audit import service
 from app.audit.schemas import AuditAction, AuditEntity, AuditEventPublic, AuditPage
 from app.auth.deps import AdminDep
 from app.auth.schemas import Role
+from app.cursors import decode_cursor, encode_cursor
 from app.db import SessionDep
 from app.errors import field_error, invalid, problem_responses
-from app.search.cursors import decode_cursor, encode_cursor
 from app.types import IsoDatetime
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problem_responses(401, 403))

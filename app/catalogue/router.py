@@ -5,6 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from app.catalogue import service
+from app.catalogue.labels import LanguageDep
 from app.catalogue.models import Capability
 from app.catalogue.schemas import (
     CapabilityNode,
@@ -14,7 +15,6 @@ from app.catalogue.schemas import (
 )
 from app.db import SessionDep
 from app.errors import NotFound
-from app.labels import LanguageDep
 
 router = APIRouter(tags=["catalogue"])
 

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, SQLModel, col, select
 
+from app.catalogue.labels import Language
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.schemas import (
     CapabilityNode,
@@ -11,7 +12,6 @@ from app.catalogue.schemas import (
     CertificationStandardPublic,
     SupplyChainPublic,
 )
-from app.labels import Language
 
 
 def list_supply_chains(*, session: Session) -> list[SupplyChain]:

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
+from app.catalogue.labels import LabelCodes, LanguageDep, add_vary
 from app.changes import service
 from app.changes.schemas import ChangeEventPublic, ChangePage
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.labels import LabelCodes, LanguageDep, add_vary
-from app.search.generation import data_generation
+from app.suppliers.generation import data_generation
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.labels import Labels, labels_field
+from app.catalogue.labels import Labels, labels_field
 from app.suppliers.schemas import SupplierPublic
 from app.types import UtcDatetime
 

@@ -1,20 +1,15 @@
-"""Recording supplier events and reading them back in order."""
+"""Reading supplier events back in order (`app.suppliers.writing` records them)."""
 
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.auth.caller import Caller
-from app.changes.models import ChangeEvent
+from app.suppliers.models import ChangeEvent
 from app.suppliers.schemas import SupplierPublic
+from app.suppliers.service import current_contacts, public_records
 
 KINDS = ("created", "updated", "deleted")
-
-
-def without_contact(record: dict[str, Any]) -> dict[str, Any]:
-    """A supplier record as events store it: without `contact`, which lives only in the
-    supplier row (readers get the current one; a replaced or erased contact is gone)."""
-    return {name: value for name, value in record.items() if name != "contact"}
 
 
 def list_changes(
@@ -22,9 +17,6 @@ def list_changes(
 ) -> list[tuple[ChangeEvent, SupplierPublic | dict[str, Any] | None]]:
     """Events after `after` in order, each with the supplier record it carries and the
     supplier's current contact (null once it is deleted, or for callers who may not see it)."""
-    # Imported here: the supplier service records events through this module.
-    from app.suppliers.service import current_contacts, public_records
-
     events = list(
         session.exec(
             select(ChangeEvent)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.auth.caller import Caller
 from app.auth.deps import AdminDep, require_roles
+from app.catalogue.labels import LabelCodes, LanguageDep
 from app.config import get_settings
 from app.db import SessionDep, get_session, with_deadline
 from app.errors import (
@@ -20,7 +21,6 @@ from app.errors import (
     invalid,
     problem_responses,
 )
-from app.labels import LabelCodes, LanguageDep
 from app.partners import importing, matching, service
 from app.partners.schemas import DuplicateMatchPage, MatchRequest
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from app.labels import Labels, labels_field
+from app.catalogue.labels import Labels, labels_field
 from app.suppliers.schemas import Address, SupplierPublic
 from app.suppliers.validation import EU_VAT_FORMATS
 from app.types import BODY, Name, ShortText, text

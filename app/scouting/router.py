@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
+from app.catalogue.labels import LabelCodes, LabelKind, Language, LanguageDep, add_vary
 from app.db import SessionDep, with_deadline
 from app.errors import check_if_match, field_error, invalid, problem_responses
-from app.labels import LabelCodes, LabelKind, Language, LanguageDep, add_vary
 from app.scouting import service
 from app.scouting.models import ScoutingRequest
 from app.scouting.schemas import (

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.labels import Labels, labels_field
+from app.catalogue.labels import Labels, labels_field
 from app.suppliers.schemas import ContactPublic, Province, SizeClass, Verification
 from app.types import (
     BODY,

@@ -22,6 +22,7 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import capability_subtrees, unknown_codes
+from app.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, field_error, invalid
 from app.scouting import ranking, scoring
@@ -45,7 +46,6 @@ from app.scouting.schemas import (
     SupplierSummary,
 )
 from app.scouting.scoring import Ranking
-from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.service import valid_certificate
 from app.suppliers.models import (
     Supplier,

@@ -3,7 +3,7 @@
 The database stays the single source of truth. A worker builds its index from the database
 (at start-up, see `warm_up`, or on the first search), then, before every search, asks the
 database in one indexed statement how far the data has moved: the change feed's last event
-(events are numbered in commit order, see `app.changes.models`) and the data generation token
+(events are numbered in commit order, see `app.suppliers.models`) and the data generation token
 (changed by triggers on every supplier write). Suppliers with events after the index's
 position are read again and re-indexed before the search runs, so a search that starts after
 a write has answered sees it, whichever worker serves it. Anything the feed cannot explain (a
@@ -30,14 +30,14 @@ from sqlalchemy.engine import URL, Connection
 from sqlmodel import Session, col
 
 from app.catalogue.models import Capability
-from app.changes.models import ChangeEvent
 from app.config import get_settings
 from app.db import DEADLINE, DeadlineExceeded, deadline_lifted
 from app.search.index import Certificate, Labels, Record, SupplierIndex
-from app.search.models import DataGeneration
 from app.search.synonyms import load_synonyms, stamp_columns
 from app.search.text import Synonyms
 from app.suppliers.models import (
+    ChangeEvent,
+    DataGeneration,
     Supplier,
     SupplierCapability,
     SupplierCertification,

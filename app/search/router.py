@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import OPTIONAL_KEY, CallerDep
+from app.catalogue.labels import KINDS, LabelCodes, LanguageDep
 from app.catalogue.models import CertificationStandard, SupplyChain
 from app.catalogue.service import capability_subtrees, unknown_codes
 from app.db import SessionDep, with_deadline
 from app.errors import field_error, invalid, problem_responses
-from app.labels import KINDS, LabelCodes, LanguageDep
 from app.search import service
 from app.search.schemas import FACETS, GeoFilter, SearchPage, SearchQuery, SortName
 from app.search.text import MAX_TERMS, query_words

@@ -15,7 +15,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from app.labels import Labels, labels_field
+from app.catalogue.labels import Labels, labels_field
 from app.suppliers.schemas import SupplierPublic, Verification
 from app.types import BODY, ShortText, UtcDatetime, never_null, no_null_in_schema
 

@@ -17,8 +17,8 @@ from pyroaring import BitMap
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col
 
-from app.auth.deps import Caller
-from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
+from app.auth.caller import Caller
+from app.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.engine import engine_for
 from app.search.highlight import Marker
 from app.search.index import (

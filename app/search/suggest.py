@@ -42,7 +42,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlmodel import Session, col, select
 
-from app.labels import Language, catalogue_labels
+from app.catalogue.labels import Language, catalogue_labels
 from app.search.engine import engine_for
 from app.search.index import SupplierIndex, first_k, to_numpy
 from app.search.text import words_of
@@ -306,8 +306,8 @@ class Catalogue:
 
 def catalogue(session: Session, *, lang: Language) -> Catalogue:
     """Capabilities and standards (labelled in `lang`, matched in both languages), from the
-    per-process catalogue labels (`app.labels.catalogue_labels`: no statement per request);
-    what is built of them is kept while they are the same."""
+    per-process catalogue labels (`app.catalogue.labels.catalogue_labels`: no statement per
+    request); what is built of them is kept while they are the same."""
     known = catalogue_labels(session)
 
     def rows(kind: str) -> Rows:

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import OPTIONAL_KEY, CallerDep
+from app.catalogue.labels import LanguageDep
 from app.db import SessionDep, with_deadline
 from app.errors import field_error, invalid, problem_responses
-from app.labels import LanguageDep
 from app.search.suggest import (
     KINDS,
     MAX_LIMIT,

@@ -1,6 +1,8 @@
-"""Supplier tables: the registry itself and its links to the catalogues."""
+"""Supplier tables: the registry itself, its links to the catalogues, its change log and the
+data generation token every supplier write changes."""
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
@@ -124,3 +126,47 @@ class SupplierCertification(SQLModel, table=True):
     status: str = Field(default="active", max_length=16)
     scope: str | None = Field(default=None, max_length=1000)
     verification: str = Field(default="self-declared", max_length=24)
+
+
+class ChangeEvent(SQLModel, table=True):
+    """A supplier event and the supplier's public record right after it: the change feed
+    (`app.changes`) and webhook deliveries read them, in commit order.
+
+    Ordering: every transaction that writes suppliers locks the `data_generation` row with its
+    first supplier statement (revision 0003) and holds it until it commits; events are inserted
+    after that statement, so sequence numbers are handed out in commit order and a reader can
+    never see seq N+1 committed while N is still to come.
+    """
+
+    __tablename__ = "change_event"
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers are never reused
+
+    seq: int | None = Field(
+        default=None,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),  # SQLite: rowid alias
+        primary_key=True,
+    )
+    supplier_id: int = Field(index=True)
+    kind: str = Field(max_length=16, description="created, updated or deleted")
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    version: int = Field(description="The supplier's version after the change.")
+    # The public record after the change, without `contact` (readers get the supplier's
+    # current one: personal data lives only in the supplier row); null for deletions and for
+    # events written in bulk (demo seeding, the migration that introduced the feed), whose
+    # readers get the record as it is now.
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class DataGeneration(SQLModel, table=True):
+    """One row whose token changes, in the writing transaction, on every supplier write.
+
+    Database triggers (revision 0003) set a fresh random token whenever a statement writes
+    `supplier` or one of its link tables, so a cached result keyed by the token is never
+    served after the data it was computed from has changed. Random rather than a counter: a
+    rolled-back write takes its token with it and no later write can ever reuse it.
+    """
+
+    __tablename__ = "data_generation"
+
+    id: int = Field(primary_key=True)
+    token: int = Field(sa_type=sa.BigInteger)

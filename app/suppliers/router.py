@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from app.auth.deps import OPTIONAL_KEY, AdminDep, CallerDep, SupplierEditorDep
+from app.catalogue.labels import LabelCodes, Language, LanguageDep, add_vary
 from app.db import SessionDep
 from app.errors import Forbidden, check_if_match, problem_responses
-from app.labels import LabelCodes, Language, LanguageDep, add_vary
 from app.suppliers import service
 from app.suppliers.models import Supplier
 from app.suppliers.schemas import SupplierCreate, SupplierDetail, SupplierPublic, SupplierUpdate

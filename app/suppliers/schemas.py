@@ -15,7 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.labels import Labels, labels_field
+from app.catalogue.labels import Labels, labels_field
 from app.suppliers.validation import normalize_vat, validate_province
 from app.types import (
     BODY,

@@ -25,10 +25,9 @@ from app.audit.models import AuditEvent
 from app.audit.service import changed_fields, given_fields
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, SupplyChain
-from app.changes.models import ChangeEvent
-from app.changes.service import without_contact
 from app.db import insert_rows, utcnow
 from app.suppliers.models import (
+    ChangeEvent,
     Supplier,
     SupplierCapability,
     SupplierCertification,
@@ -418,6 +417,12 @@ def _record(w: SupplierWrite, *, rank: dict[str, int]) -> dict[str, Any]:
     record["updated_at"] = columns["updated_at"]
     record["version"] = w.version
     return SupplierPublic.model_validate(record).model_dump(mode="json")
+
+
+def without_contact(record: dict[str, Any]) -> dict[str, Any]:
+    """A supplier record as events store it: without `contact`, which lives only in the
+    supplier row (readers get the current one; a replaced or erased contact is gone)."""
+    return {name: value for name, value in record.items() if name != "contact"}
 
 
 def _event(w: SupplierWrite) -> dict[str, Any]:

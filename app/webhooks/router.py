@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
 from app.config import Settings, get_settings
+from app.cursors import decode_cursor, encode_cursor
 from app.db import SessionDep, utcnow
 from app.errors import field_error, invalid, problem_responses
-from app.search.cursors import decode_cursor, encode_cursor
 from app.webhooks import service
 from app.webhooks.schemas import (
     DeliveryPage,

@@ -20,13 +20,13 @@ from sqlmodel import Session, col, select
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import ApiKey
-from app.changes.models import ChangeEvent
 from app.changes.schemas import ChangeEventPublic
-from app.changes.service import list_changes, without_contact
+from app.changes.service import list_changes
 from app.config import Settings
 from app.errors import Conflict, NotFound, field_error, invalid
-from app.suppliers.models import Supplier, SupplierCertification
+from app.suppliers.models import ChangeEvent, Supplier, SupplierCertification
 from app.suppliers.service import current_contacts
+from app.suppliers.writing import without_contact
 from app.webhooks.models import (
     CertificateExpiryNotice,
     WebhookAttempt,

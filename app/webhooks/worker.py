@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from app import db
 from app.config import Settings, get_settings
-from app.search.generation import data_generation
+from app.suppliers.generation import data_generation
 from app.webhooks import service
 from app.webhooks.sender import send, signature
 

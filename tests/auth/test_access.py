@@ -7,7 +7,8 @@ from sqlmodel import select
 
 from app.auth.caller import SYSTEM
 from app.auth.models import ApiKey
-from app.auth.service import create_api_key, hash_key
+from app.auth.service import hash_key
+from app.keys.service import create_api_key
 from tests.factories import supplier_payload
 
 API = "/api/v1/suppliers"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
+from app.keys.service import create_api_key
 from tests.factories import supplier_payload
 
 API = "/api/v1/suppliers"

@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 import app.db as db_module
 from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
 from app.config import Settings
 from app.db import get_session
+from app.keys.service import create_api_key
 from app.main import create_app
 from tests.conftest import request_session
 from tests.factories import supplier_payload

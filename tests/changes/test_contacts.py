@@ -6,8 +6,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from app.changes.models import ChangeEvent
-from app.suppliers.models import Supplier
+from app.suppliers.models import ChangeEvent, Supplier
 from tests.factories import supplier_payload
 
 API = "/api/v1/suppliers"

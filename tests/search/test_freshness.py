@@ -14,9 +14,9 @@ from app.auth.deps import Caller
 from app.db import DEADLINE, DeadlineExceeded, alembic_config, build_engine
 from app.search import engine as search_engine
 from app.search.engine import engine_for
-from app.search.generation import data_generation
 from app.search.schemas import SearchQuery
 from app.search.service import search_suppliers
+from app.suppliers.generation import data_generation
 from app.suppliers.schemas import SupplierCreate
 from app.suppliers.service import create_supplier
 from tests.factories import supplier_payload

@@ -9,7 +9,7 @@ at the request deadline with a 503.
 import pytest
 
 from app.config import get_settings
-from app.search.cursors import decode_cursor, encode_cursor
+from app.cursors import decode_cursor, encode_cursor
 from app.search.text import (
     MAX_SYNONYMS,
     MAX_TERMS,

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.audit.models import AuditEvent
-from app.changes.models import ChangeEvent
+from app.suppliers.models import ChangeEvent
 from tests.factories import make_vat, supplier_payload
 
 API = "/api/v1/suppliers"

@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
 from app.auth.caller import SYSTEM
-from app.changes.models import ChangeEvent
 from app.demo import seed_demo
 from app.partners import importing
 from app.partners.importing import import_suppliers
 from app.suppliers import writing
 from app.suppliers.models import (
+    ChangeEvent,
     Supplier,
     SupplierCapability,
     SupplierCertification,

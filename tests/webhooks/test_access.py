@@ -3,7 +3,7 @@
 import pytest
 
 from app.auth.caller import SYSTEM
-from app.auth.service import create_api_key
+from app.keys.service import create_api_key
 from tests.factories import supplier_payload
 from tests.webhooks.conftest import HOOKS, register
 

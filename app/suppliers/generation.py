@@ -1,14 +1,14 @@
 """The data generation token: what the change feed's ETag and the webhook scan key read.
 
-Triggers change the token (`app.search.models.DataGeneration`) in the same transaction as every
-supplier write. No per-query cache is kept on it any more: searches and scouting matches answer
-from the search index (`app.search.engine`).
+Triggers change the token (`app.suppliers.models.DataGeneration`) in the same transaction as
+every supplier write. No per-query cache is kept on it any more: searches and scouting matches
+answer from the search index (`app.search.engine`).
 """
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.search.models import DataGeneration
+from app.suppliers.models import DataGeneration
 
 
 def data_generation(session: Session) -> int | None:

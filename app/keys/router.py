@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.auth import service
 from app.auth.deps import AdminDep
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.keys import service
+from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=problem_responses(401, 403))
 
