@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -219,12 +218,14 @@ def signing_key(settings: Settings | None = None) -> str:
 def _signing_key(secret_key: str, database_url: str) -> str:
     if secret_key.strip() not in INSECURE_SECRETS:
         return secret_key
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
+    from app.db import database_file, embedded  # app.db reads its settings from here
+
+    if not embedded(database_url):
         raise InsecureSecret(INSECURE_SECRET_MESSAGE)
-    if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
+    file = database_file(database_url)
+    if file is None:
         return secrets.token_urlsafe(32)  # an in-memory database lives as long as the process
-    return _kept_secret(Path(f"{url.database}.secret"))
+    return _kept_secret(Path(f"{file}.secret"))
 
 
 def _kept_secret(path: Path) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from app.db import utcnow
+from app.db import big_integer, utcnow
 
 
 class ChangeEvent(SQLModel, table=True):
@@ -23,7 +23,7 @@ class ChangeEvent(SQLModel, table=True):
 
     seq: int | None = Field(
         default=None,
-        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),  # SQLite: rowid alias
+        sa_type=big_integer(),  # SQLite: rowid alias
         primary_key=True,
     )
     supplier_id: int = Field(index=True)

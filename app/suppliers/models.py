@@ -5,7 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
-from app.db import utcnow
+from app.db import partial_index, utcnow
 from app.suppliers.sizing import SIZE_CLASS_SQL
 
 # The ORM adds `WHERE version = <loaded>` to every UPDATE of a supplier and bumps it, so of two
@@ -18,12 +18,8 @@ class Supplier(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _version_column}
     __table_args__ = (
         # VAT numbers are unique among live suppliers; a deleted company can be re-created.
-        sa.Index(
-            "uq_supplier_vat_number_live",
-            "vat_number",
-            unique=True,
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
+        partial_index(
+            "uq_supplier_vat_number_live", "vat_number", unique=True, where="deleted_at IS NULL"
         ),
         sa.CheckConstraint("employees IS NULL OR employees >= 0", name="employees_non_negative"),
     )
