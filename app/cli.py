@@ -246,7 +246,7 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
-    from app.config import InsecureSecret, signing_key
+    from app.signing import InsecureSecret, signing_key
 
     try:
         signing_key(get_settings())  # before any worker starts: no usable secret, no service

@@ -8,8 +8,8 @@ import json
 import math
 from typing import Any
 
-from app.config import signing_key
 from app.errors import field_error, invalid
+from app.signing import signing_key
 
 
 def _signature(payload: bytes) -> bytes:

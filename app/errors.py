@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_problem.handler import http_exception_handler_
 
-from app.db import DeadlineExceeded
+from app.db import DeadlineExceeded, interrupted, statement_fault
 
 logger = logging.getLogger("app.errors")
 
@@ -186,24 +186,10 @@ def _integrity(_eh: Any, _request: Request, exc: IntegrityError) -> StatusProble
     return Conflict(detail="The change conflicts with existing data.")
 
 
-_TRANSIENT_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
-
-
-def _is_deadline(orig: BaseException | None) -> bool:
-    """A statement cut off by the request deadline: PostgreSQL's statement_timeout
-    (SQLSTATE 57014) or SQLite's progress handler ("interrupted")."""
-    if getattr(orig, "sqlstate", None) == "57014":
-        return True
-    return type(orig).__module__.startswith("sqlite3") and str(orig) == "interrupted"
-
-
 def _operational(_eh: Any, _request: Request, exc: OperationalError) -> StatusProblem:
     # Connection failures and lock time-outs are temporary (503); anything else SQLite calls
     # "operational" (a bad statement) is our bug and stays a 500.
-    message = str(exc.orig).lower()
-    if type(exc.orig).__module__.startswith("sqlite3") and not message.startswith(
-        _TRANSIENT_SQLITE
-    ):
+    if statement_fault(exc.orig):
         logger.error("database error: %s", exc.orig)
         return InternalError(detail="An unexpected error occurred; it has been logged.")
     logger.error("database unavailable: %s", exc.orig)
@@ -311,7 +297,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     def database_errors(request: Request, exc: Exception) -> Response:
         # A deadline is the service doing its job, not a fault: a warning, no traceback.
-        if isinstance(exc, DeadlineExceeded) or _is_deadline(getattr(exc, "orig", None)):
+        if isinstance(exc, DeadlineExceeded) or interrupted(getattr(exc, "orig", None)):
             logger.warning("request deadline exceeded: %s %s", request.method, request.url.path)
             return problem_response(
                 ServiceUnavailable(

@@ -21,7 +21,7 @@ from app.audit.router import router as audit_router
 from app.auth.deps import metrics_reader
 from app.catalogue.router import router as catalogue_router
 from app.changes.router import router as changes_router
-from app.config import Settings, get_settings, signing_key
+from app.config import Settings, get_settings
 from app.db import alembic_config, get_engine
 from app.errors import (
     ServiceUnavailable,
@@ -40,6 +40,7 @@ from app.search.engine import WarmUp
 from app.search.router import router as search_router
 from app.search.suggest_router import router as suggest_router
 from app.search.synonyms_router import router as synonyms_router
+from app.signing import signing_key
 from app.suppliers.router import router as suppliers_router
 from app.web import install_web
 from app.webhooks.router import router as webhooks_router

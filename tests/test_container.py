@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 import app.models
 from app.cli import app as cli
 from app.config import Settings
-from app.db import MIGRATION_LOCK_KEY, build_engine, migration_lock
+from app.db import build_engine, migration_lock
+from app.db.postgresql import MIGRATION_LOCK_KEY
 from app.main import schema_heads
 from tests.conftest import PG_URL, scratch_database
 

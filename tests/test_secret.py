@@ -13,12 +13,13 @@ import uvicorn
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app import config
+from app import config, signing
 from app.cli import app as cli
-from app.config import InsecureSecret, Settings, signing_key
+from app.config import Settings
 from app.cursors import decode_cursor, encode_cursor
 from app.errors import ValidationProblem
 from app.main import create_app
+from app.signing import InsecureSecret, signing_key
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +31,10 @@ INSECURE = ["", "   ", "dev-only-change-me"]
 def fresh_settings() -> Iterator[None]:
     """Settings and resolved secrets read afresh, and the suite's restored afterwards."""
     config.get_settings.cache_clear()
-    config._signing_key.cache_clear()
+    signing._signing_key.cache_clear()
     yield
     config.get_settings.cache_clear()
-    config._signing_key.cache_clear()
+    signing._signing_key.cache_clear()
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def served_uvicorn(monkeypatch) -> list[dict]:
 
 def _resolve_in_other_processes(url: str, count: int) -> list[str]:
     """The secret `count` fresh processes resolve, all started at once (like workers)."""
-    code = "from app.config import signing_key; print(signing_key())"
+    code = "from app.signing import signing_key; print(signing_key())"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "SECRET_KEY": ""}
     processes = [
         subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
@@ -106,7 +107,7 @@ def test_sqlite_secret_is_generated_once_beside_the_database(tmp_path, monkeypat
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     secret = kept.read_text().strip()
     assert len(secret) >= 40 and secret != "dev-only-change-me"
-    config._signing_key.cache_clear()  # a second resolution reads the file
+    signing._signing_key.cache_clear()  # a second resolution reads the file
     assert signing_key(settings) == secret
     assert _resolve_in_other_processes(url, 1) == [secret]
 

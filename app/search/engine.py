@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 
 from app.catalogue.models import Capability
 from app.config import get_settings
-from app.db import DEADLINE, DeadlineExceeded, deadline_lifted
+from app.db import DEADLINE, DeadlineExceeded, database_file, deadline_lifted, embedded
 from app.search.index import Certificate, Labels, Record, SupplierIndex
 from app.search.synonyms import load_synonyms, stamp_columns
 from app.search.text import Synonyms
@@ -351,10 +351,9 @@ def snapshot_dir(url: URL, setting: str) -> Path | None:
         return None
     if setting != "auto":
         return Path(setting)
-    if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
-            return None
-        return Path(f"{url.database}.search")
+    if embedded(url):
+        file = database_file(url)
+        return None if file is None else Path(f"{file}.search")
     name = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"escouting-search-{name}"
 

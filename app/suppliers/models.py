@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
-from app.db import utcnow
+from app.db import big_integer, partial_index, utcnow
 from app.suppliers.sizing import SIZE_CLASS_SQL
 
 # The ORM adds `WHERE version = <loaded>` to every UPDATE of a supplier and bumps it, so of two
@@ -20,12 +20,8 @@ class Supplier(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _version_column}
     __table_args__ = (
         # VAT numbers are unique among live suppliers; a deleted company can be re-created.
-        sa.Index(
-            "uq_supplier_vat_number_live",
-            "vat_number",
-            unique=True,
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
+        partial_index(
+            "uq_supplier_vat_number_live", "vat_number", unique=True, where="deleted_at IS NULL"
         ),
         sa.CheckConstraint("employees IS NULL OR employees >= 0", name="employees_non_negative"),
     )
@@ -143,7 +139,7 @@ class ChangeEvent(SQLModel, table=True):
 
     seq: int | None = Field(
         default=None,
-        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),  # SQLite: rowid alias
+        sa_type=big_integer(),  # SQLite: rowid alias
         primary_key=True,
     )
     supplier_id: int = Field(index=True)

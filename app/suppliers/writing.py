@@ -10,22 +10,20 @@ Ordering: the first statement of a batch writes `supplier` (PostgreSQL: it locks
 numbers follow commit order.
 """
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.models import AuditEvent
 from app.audit.service import changed_fields, given_fields
 from app.auth.caller import Caller
 from app.catalogue.models import Capability, SupplyChain
-from app.db import insert_rows, utcnow
+from app.db import analyze, insert_rows, new_ids, update_versioned, utcnow
 from app.suppliers.models import (
     ChangeEvent,
     Supplier,
@@ -177,13 +175,7 @@ def write(
 def refresh_statistics(connection: Connection) -> None:
     """Bring the planner statistics of the supplier tables up to date (after bulk writes:
     autovacuum may be off, or late). Not DDL: reads and writes go on meanwhile."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"ANALYZE {', '.join(TOUCHED_TABLES)}")
-        return
-    # A bounded sample per index: a few milliseconds per table whatever its size.
-    connection.exec_driver_sql("PRAGMA analysis_limit=2000")
-    for table in TOUCHED_TABLES:
-        connection.exec_driver_sql(f'ANALYZE "{table}"')
+    analyze(connection, tables=TOUCHED_TABLES)
 
 
 # ---------------------------------------------------------------- statements
@@ -195,7 +187,9 @@ def _insert_suppliers(
     if not writes:
         return
     missing = [w for w in writes if w.supplier_id is None]
-    for w, supplier_id in zip(missing, new_ids(connection, SUPPLIER, len(missing)), strict=True):
+    for w, supplier_id in zip(
+        missing, new_ids(connection, table=SUPPLIER, count=len(missing)), strict=True
+    ):
         w.supplier_id = supplier_id
     columns = dict(NEW_SUPPLIER_DEFAULTS)
     for w in writes:  # one column list for all rows (COPY and executemany need one)
@@ -227,71 +221,15 @@ def _update_suppliers(
         w.values.setdefault("updated_at", now)
         groups.setdefault(tuple(w.values), []).append(w)
     for names, group in groups.items():
-        if connection.dialect.name == "postgresql":
-            count = _update_postgresql(connection, names, group)
-        else:
-            count = _update_sqlite(connection, names, group)
+        # Ids and versions are set: these suppliers were read (or just inserted).
+        rows = [(w.supplier_id, w.version, [w.values[n] for n in names]) for w in group]
+        count = update_versioned(connection, table=SUPPLIER, names=names, rows=rows)  # type: ignore[arg-type]
         if count != len(group):
             raise StaleDataError(
                 f"{len(group) - count} of {len(group)} suppliers changed since they were read"
             )
         for w in group:
             w.version = w.version + 1  # type: ignore[operator]
-
-
-def _update_sqlite(
-    connection: Connection, names: tuple[str, ...], group: list[SupplierWrite]
-) -> int:
-    processors = [_processor(connection, name) for name in names]
-    sets = ", ".join(f'"{name}" = ?' for name in names)
-    result = connection.exec_driver_sql(
-        f"UPDATE supplier SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
-        [
-            (
-                *(
-                    v if p is None or v is None else p(v)
-                    for v, p in zip((w.values[n] for n in names), processors, strict=True)
-                ),
-                w.supplier_id,
-                w.version,
-            )
-            for w in group
-        ],
-    )
-    return result.rowcount
-
-
-def _update_postgresql(
-    connection: Connection, names: tuple[str, ...], group: list[SupplierWrite]
-) -> int:
-    """One `UPDATE ... FROM unnest(arrays)`: a statement per batch, not per row (the statement
-    triggers run once), without a temporary table."""
-    dialect = connection.dialect
-    arrays, casts, sets = [], [], []
-    for name in names:
-        column = SUPPLIER.c[name]
-        values = [w.values[name] for w in group]
-        if isinstance(column.type, sa.JSON):
-            arrays.append([None if v is None else json.dumps(v) for v in values])
-            casts.append("text[]")
-            sets.append(f'"{name}" = CAST(v."{name}" AS json)')
-        else:
-            arrays.append(values)
-            casts.append(f"{column.type.compile(dialect=dialect)}[]")
-            sets.append(f'"{name}" = v."{name}"')
-    unnest = ", ".join(f"%s::{cast}" for cast in ("integer[]", "integer[]", *casts))
-    aliases = ", ".join(f'"{a}"' for a in ("target_id", "read_version", *names))
-    result = connection.exec_driver_sql(
-        f"UPDATE supplier SET {', '.join(sets)}, version = supplier.version + 1 "
-        f"FROM unnest({unnest}) AS v({aliases}) "
-        "WHERE supplier.id = v.target_id AND supplier.version = v.read_version",
-        (
-            [w.supplier_id for w in group],
-            [w.version for w in group],
-            *arrays,
-        ),
-    )
-    return result.rowcount
 
 
 def _replace_links(
@@ -330,9 +268,8 @@ def _replace_links(
     )
     certified = [w for w in writes if w.certifications]
     if numbered:
-        ids = iter(
-            new_ids(connection, CERTIFICATION, sum(len(w.certifications) for w in certified))
-        )  # type: ignore[arg-type]
+        count = sum(len(w.certifications or ()) for w in certified)
+        ids = iter(new_ids(connection, table=CERTIFICATION, count=count))
         for w in certified:
             w.certificate_ids = [next(ids) for _ in w.certifications]  # type: ignore[union-attr]
         rows = [
@@ -343,28 +280,6 @@ def _replace_links(
     else:
         rows = [{"supplier_id": w.supplier_id, **c} for w in certified for c in w.certifications]  # type: ignore[union-attr]
     insert_rows(connection, table=CERTIFICATION, rows=rows)
-
-
-def new_ids(connection: Connection, table: Any, count: int) -> list[int]:
-    """Ids for new rows of `table`, drawn up front (rows go in plain batches, and records are
-    built from what was written instead of read back).
-
-    PostgreSQL: from the id sequence. SQLite: after the highest id, safe as the writing
-    transaction holds the write lock (a concurrent writer would make its insert fail, never
-    collide). (INSERT ... RETURNING with its rows in order runs row by row on SQLite.)
-    """
-    if not count:
-        return []
-    if connection.dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        draw = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-        return list(connection.scalars(draw))
-    highest = connection.scalar(select(func.max(table.c.id))) or 0
-    return list(range(highest + 1, highest + 1 + count))
-
-
-def _processor(connection: Connection, name: str) -> Any:
-    return SUPPLIER.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
 
 
 # ---------------------------------------------------------------- events

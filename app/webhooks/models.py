@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from app.db import utcnow
+from app.db import big_integer, utcnow
 
 
 class WebhookSubscription(SQLModel, table=True):
@@ -23,7 +23,7 @@ class WebhookSubscription(SQLModel, table=True):
     owner_key_id: int = Field(foreign_key="api_key.id", index=True, ondelete="CASCADE")
     owner_role: str = Field(max_length=16)
     # The change feed (`change_event.seq`) has been fanned out to this subscription up to here.
-    last_seq: int = Field(default=0, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    last_seq: int = Field(default=0, sa_type=big_integer())
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from app.audit.service import record
@@ -23,6 +23,7 @@ from app.auth.models import ApiKey
 from app.changes.schemas import ChangeEventPublic
 from app.changes.service import list_changes
 from app.config import Settings
+from app.db import try_transaction_lock
 from app.errors import Conflict, NotFound, field_error, invalid
 from app.suppliers.models import ChangeEvent, Supplier, SupplierCertification
 from app.suppliers.service import current_contacts
@@ -288,11 +289,7 @@ def take_plan_lock(*, session: Session) -> bool:
     SQLite needs no lock: the worker's write transactions begin with BEGIN IMMEDIATE, so
     they run one after the other.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(
-        session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _PLAN_LOCK_KEY})
-    )
+    return try_transaction_lock(session.connection(), key=_PLAN_LOCK_KEY)
 
 
 def _active_subscriptions(*, session: Session, now: datetime) -> list[WebhookSubscription]:

@@ -58,8 +58,7 @@ class RunReport:
 
 def _session_factory(source: SessionSource) -> Callable[[], Session]:
     if isinstance(source, Engine):
-        # Every step writes: on SQLite take the write lock at BEGIN (see app.db).
-        engine = source.execution_options(**{db.SQLITE_WRITE_INTENT: True})
+        engine = db.writer(source)  # every step writes
         return lambda: Session(engine, expire_on_commit=False)
     return source
 

@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from app.auth.caller import SYSTEM
 from app.config import Settings
-from app.db import SQLITE_WRITE_INTENT, alembic_config
+from app.db import alembic_config
+from app.db.sqlite import WRITE_INTENT as SQLITE_WRITE_INTENT
 from app.demo import seed_demo
 from app.main import create_app
 from app.suppliers.schemas import SupplierUpdate
