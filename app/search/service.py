@@ -17,7 +17,7 @@ from pyroaring import BitMap
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col
 
-from app.auth.deps import Caller
+from app.auth.caller import Caller
 from app.search.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.engine import engine_for
 from app.search.highlight import Marker
@@ -61,7 +61,8 @@ def valid_certificate(
     if standard is not None:
         conditions.append(col(cert.standard_code) == standard)
     if verification is not None:
-        allowed = VERIFICATION_LEVELS[VERIFICATION_LEVELS.index(verification) :]  # type: ignore[arg-type]
+        levels: tuple[str, ...] = VERIFICATION_LEVELS
+        allowed = levels[levels.index(verification) :]
         conditions.append(col(cert.verification).in_(allowed))
     return conditions
 
@@ -331,4 +332,5 @@ def _after(
         bound = -value
     else:
         bound = value
-    return (primary > bound) | ((primary == bound) & (sids > last_id))
+    after: np.ndarray = (primary > bound) | ((primary == bound) & (sids > last_id))  # numpy: Any
+    return after
