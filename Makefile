@@ -32,10 +32,11 @@ bench: venv  ## seed 100,000 suppliers on SQLite and PostgreSQL, serve them: dis
 eval: venv  ## relevance of the search on eval/ (hand-written profiles, judged queries): nDCG@10, MRR, recall@10 per class and a BM25 baseline, on SQLite and (with EVAL_PG_URL or TEST_DATABASE_URL) PostgreSQL
 	$(BIN)/python eval/run.py
 
-lint: venv
+lint: venv  ## ruff, then mypy --strict on app/ (configured in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff check --fix .

@@ -99,7 +99,7 @@ def create_api_key(
     from app.keys.service import create_api_key as create
 
     try:
-        body = ApiKeyCreate(role=role, supplier_id=supplier, name=name)  # type: ignore[arg-type]
+        body = ApiKeyCreate.model_validate({"role": role, "supplier_id": supplier, "name": name})
     except ValueError as exc:
         raise typer.BadParameter(str(exc).splitlines()[-1]) from None
     engine = _engine()
@@ -135,14 +135,14 @@ def import_file(
 ) -> None:
     """Upsert suppliers by VAT number from a file, all or nothing (like POST /suppliers/import)."""
     from app.auth.caller import SYSTEM
-    from app.partners.importing import ImportRejected, detect_format, import_suppliers
+    from app.partners.importing import FORMATS, ImportRejected, detect_format, import_suppliers
 
     name = getattr(file, "name", "") or ""
-    fmt = format or next((f for f in ("csv", "jsonl") if name.endswith(f".{f}")), None)
+    fmt = format or next((f for f in FORMATS if name.endswith(f".{f}")), None)
     if fmt is None:
         head = file.peek(4096) if hasattr(file, "peek") else b""
         fmt = detect_format(content_type=None, head=head)
-    if fmt not in ("csv", "jsonl"):
+    if fmt not in FORMATS:
         raise typer.BadParameter("--format must be csv or jsonl")
     engine = _engine()
     try:
@@ -182,7 +182,7 @@ def export(
     format: Annotated[str, typer.Option(help="jsonl or csv.")] = "jsonl",
     output: Annotated[
         typer.FileTextWrite, typer.Option(help="File to write; default: standard output.")
-    ] = "-",  # type: ignore[assignment]
+    ] = "-",  # type: ignore[assignment]  # click opens the default "-" (standard output)
 ) -> None:
     """Write every live supplier as JSON lines or CSV (like GET /suppliers/export)."""
     from app.auth.caller import SYSTEM

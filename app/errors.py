@@ -274,7 +274,7 @@ def _drop_dangling_validation_schema(app: FastAPI) -> None:
             schemas.pop("HTTPValidationError", None)
         return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook for a custom schema
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -287,7 +287,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             PoolTimeout: _unavailable,
             DBAPIError: _dbapi,
             StaleDataError: _stale,
-            Exception: _unhandled,
+            Exception: _unhandled,  # type: ignore[dict-item]  # starlette-problem skips a None answer (falls through) but types handlers as returning a Problem
         },
         request_validation_handler=_request_validation,
         http_exception_handler=_http,

@@ -8,20 +8,21 @@ from typing import IO, Any
 import structlog
 from asgi_correlation_id import correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import EventDict, Processor
 
 from app.config import Settings
 
 access_logger = structlog.get_logger("app.access")
 
 
-def _request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _request_id(_logger: Any, _method: str, event: EventDict) -> EventDict:
     request_id = correlation_id.get()
     if request_id is not None:
         event.setdefault("request_id", request_id)
     return event
 
 
-_SHARED = [
+_SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
@@ -30,7 +31,7 @@ _SHARED = [
 ]
 
 
-class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _OurHandler(logging.StreamHandler[IO[str]]):
     """Marks the handler this module installs, so configuring twice replaces it."""
 
 

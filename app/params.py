@@ -17,7 +17,7 @@ its own scripts to read) and the 405 answerers of `app/partners/router.py`.
 import difflib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from fastapi import Request
 from fastapi._compat import ModelField
@@ -96,7 +96,7 @@ def _declared(route: APIRoute) -> QueryParameters:
     return QueryParameters(frozenset(names), frozenset(single))
 
 
-def is_strict(route: Any) -> bool:
+def is_strict(route: Any) -> TypeGuard[APIRoute]:
     """Operations of the API are strict; HTML pages and undocumented routes are not."""
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return False

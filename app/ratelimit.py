@@ -89,7 +89,7 @@ class RateLimit:
         self.app = app
         options = {"implementation": "redispy"} if settings.redis_url else {}
         storage = storage_from_string(storage_uri(settings.redis_url), **options)
-        self.limiter = SlidingWindowCounterRateLimiter(storage)  # type: ignore[arg-type]
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.anonymous = parse(settings.rate_limit_anonymous)
         self.keyed = parse(settings.rate_limit_key)
         self.auth_failures = parse(settings.rate_limit_auth_failures)

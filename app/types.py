@@ -1,9 +1,11 @@
 """Reusable constrained types for request schemas."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -26,19 +28,25 @@ def _no_control_nul(value: str) -> str:
     return value
 
 
-def text(max_length: int, *, min_length: int = 0) -> type[str]:
-    """A stripped string without NUL bytes, between the given lengths."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control_nul),
-    ]
+@dataclass(frozen=True, slots=True)
+class Text(GroupedMetadata):
+    """`Annotated[str, Text(n)]`: a stripped string without NUL bytes, between the given lengths."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        # Pydantic expands grouped metadata in place: the same as writing both annotations.
+        yield from StringConstraints(
+            strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+        )
+        yield AfterValidator(_no_control_nul)
 
 
-ShortText = text(200)
-Name = text(200, min_length=1)
-Code = text(100, min_length=1)
-LongText = text(20_000)
+ShortText = Annotated[str, Text(200)]
+Name = Annotated[str, Text(200, min_length=1)]
+Code = Annotated[str, Text(100, min_length=1)]
+LongText = Annotated[str, Text(20_000)]
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -34,7 +34,7 @@ def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require_roles(*roles: str):
+def require_roles(*roles: str) -> Callable[[Caller], Caller]:
     def dependency(caller: CallerDep) -> Caller:
         if caller.role is None:
             raise Unauthorized(detail="This operation needs an API key.")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 from fastapi import Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 
@@ -70,7 +70,7 @@ _FIXED: dict[str, dict[str, tuple[str, str]]] = {
 def language(accept_language: str | None) -> Language:
     """The first of `it` / `en` in an Accept-Language header by preference (q-values, then
     order); `en` when neither is there."""
-    best: tuple[float, int, str] | None = None
+    best: tuple[float, int, Language] | None = None
     for position, part in enumerate((accept_language or "").split(",")[:50]):
         tag, *params = (piece.strip() for piece in part.split(";"))
         primary = tag.lower().split("-")[0]
@@ -85,7 +85,7 @@ def language(accept_language: str | None) -> Language:
         if primary in LANGUAGES and weight > 0:
             candidate = (-weight, position, primary)
             best = candidate if best is None or candidate < best else best
-    return best[2] if best else DEFAULT_LANGUAGE  # type: ignore[return-value]
+    return best[2] if best else DEFAULT_LANGUAGE
 
 
 def add_vary(response: Response, *names: str) -> None:
@@ -154,8 +154,8 @@ class Labels(BaseModel):
     )
 
 
-def labels_field() -> object:
-    """The `labels` field of a response envelope."""
+def labels_field() -> Any:
+    """The `labels` field of a response envelope (`Any`, as pydantic's `Field` returns)."""
     return Field(default_factory=Labels, description=_LABELS_DESCRIPTION)
 
 
@@ -168,14 +168,18 @@ _catalogues: dict[str, CatalogueLabels] = {}  # by database URL
 def _read_catalogue(session: Session) -> CatalogueLabels:
     """Supply chains, capabilities and standards with their English and Italian names."""
     read: dict[str, dict[str, tuple[str, str]]] = {}
-    for kind, model in (
-        ("supply_chain", SupplyChain),
-        ("capability", Capability),
-        ("certification", CertificationStandard),
+    for kind, code, english, italian in (
+        ("supply_chain", col(SupplyChain.code), col(SupplyChain.name_en), col(SupplyChain.name_it)),
+        ("capability", col(Capability.code), col(Capability.name_en), col(Capability.name_it)),
+        (
+            "certification",
+            col(CertificationStandard.code),
+            col(CertificationStandard.name),
+            col(CertificationStandard.name_it),
+        ),
     ):
-        english = model.name if model is CertificationStandard else model.name_en  # type: ignore[attr-defined]
-        rows = session.execute(select(model.code, english, model.name_it))  # type: ignore[attr-defined]
-        read[kind] = {code: (en, it) for code, en, it in rows}
+        rows = session.execute(select(code, english, italian))
+        read[kind] = {c: (en, it) for c, en, it in rows}
     return read
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.catalogue.labels import Language
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
@@ -76,11 +76,16 @@ def list_certification_standards(*, session: Session) -> list[CertificationStand
     return list(session.exec(select(CertificationStandard).order_by(CertificationStandard.code)))
 
 
-def unknown_codes(*, session: Session, model: type[SQLModel], codes: Iterable[str]) -> set[str]:
+def unknown_codes(
+    *,
+    session: Session,
+    model: type[SupplyChain] | type[Capability] | type[CertificationStandard],
+    codes: Iterable[str],
+) -> set[str]:
     """The subset of `codes` that is not in the catalogue table `model` (keyed by `code`)."""
     wanted = set(codes)
     if not wanted:
         return set()
-    code_col = model.code  # type: ignore[attr-defined]
-    found = set(session.exec(select(code_col).where(col(code_col).in_(wanted))))
+    code_col = col(model.code)
+    found = set(session.exec(select(code_col).where(code_col.in_(wanted))))
     return wanted - found

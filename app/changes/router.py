@@ -62,13 +62,15 @@ def list_changes(
             codes.add_supplier(supplier)
     return ChangePage(
         items=[
-            ChangeEventPublic(
-                id=str(event.seq),
-                type=f"supplier.{event.kind}",  # type: ignore[arg-type]
-                occurred_at=event.occurred_at,
-                supplier_id=event.supplier_id,
-                version=event.version,
-                supplier=supplier,  # type: ignore[arg-type]
+            ChangeEventPublic.model_validate(  # the type and a stored record, checked
+                {
+                    "id": str(event.seq),
+                    "type": f"supplier.{event.kind}",
+                    "occurred_at": event.occurred_at,
+                    "supplier_id": event.supplier_id,
+                    "version": event.version,
+                    "supplier": supplier,
+                }
             )
             for event, supplier in events
         ],

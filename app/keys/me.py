@@ -2,7 +2,7 @@
 
 import math
 import time
-from typing import Literal
+from typing import Literal, cast
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -36,10 +36,13 @@ class RateBudget(BaseModel):
     policy: str = Field(description="The budget as configured, e.g. `1200 per 1 minute`.")
 
 
+MeRole = Literal["anonymous", "admin", "buyer", "partner", "supplier"]
+
+
 class Me(BaseModel):
     """The caller: its role, its key and its rate budget."""
 
-    role: Literal["anonymous", "admin", "buyer", "partner", "supplier"] = Field(
+    role: MeRole = Field(
         description="`anonymous` without a key; otherwise the role of the key presented."
     )
     key_id: int | None = Field(description="Id of the API key presented; null when anonymous.")
@@ -87,7 +90,7 @@ def get_me(request: Request, session: SessionDep, caller: CallerDep) -> Me:
     left of your rate budget. Counts against the budget like any request."""
     key = session.get(ApiKey, caller.key_id) if caller.key_id is not None else None
     return Me(
-        role=caller.role or "anonymous",  # type: ignore[arg-type]
+        role=cast(MeRole, caller.role or "anonymous"),  # an API key's role, or none
         key_id=key.id if key else None,
         key_name=key.name if key else None,
         key_prefix=key.prefix if key else None,

@@ -13,10 +13,10 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from app.auth.caller import SYSTEM, Caller
@@ -40,6 +40,7 @@ from app.suppliers.schemas import (
 from app.suppliers.service import public_records
 from app.suppliers.writing import (
     ANALYZE_AFTER,
+    Kind,
     SupplierWrite,
     certificate_rows,
     create_values,
@@ -48,6 +49,7 @@ from app.suppliers.writing import (
 )
 
 Format = Literal["csv", "jsonl"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 Action = Literal["created", "updated", "unchanged"]
 
 BATCH = 1000
@@ -65,7 +67,7 @@ _CLEARED_TO = {"country": "IT", "description": "", "verified": "false"}
 # Fields whose parts are reported (and merged) one by one.
 _PARTS_OF = {"address": _ADDRESS_COLUMNS, "contact": tuple(_CONTACT_COLUMNS.values())}
 
-_SUPPLIER = Supplier.__table__  # type: ignore[attr-defined]
+_SUPPLIER: Table = Supplier.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
 
 # Certificates are one JSON cell; the csv module's default cap (128 KiB per cell) is too small.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
@@ -133,7 +135,8 @@ class _Row:
     def alone(self) -> tuple[SupplierCreate | None, list[dict[str, Any]]]:
         """The row validated on its own: what a new supplier gets, or an existing one if the
         row gives every field (so nothing of the stored record shows through)."""
-        return _validated(self.row, self.fields, text=self.text)  # type: ignore[arg-type]
+        fields = cast(dict[str, Any], self.fields)  # asked of readable rows only
+        return _validated(self.row, fields, text=self.text)
 
     @property
     def text(self) -> bool:
@@ -316,7 +319,9 @@ def _csv_record(row: int, cells: dict[str, str]) -> _Row:
     return _Row(row, None if errors else fields, errors, cells=cells)
 
 
-def _error(row: int, loc: Iterable[str | int], msg: str, type_: str = "value_error") -> dict:
+def _error(
+    row: int, loc: Iterable[str | int], msg: str, type_: str = "value_error"
+) -> dict[str, Any]:
     loc = list(loc)
     error = field_error(["body", row, *loc], msg, type_)
     error["row"] = row
@@ -389,7 +394,7 @@ def _plan_batch(
 ) -> tuple[list[_Plan], list[dict[str, Any]]]:
     """What each row of a batch would do, in row order, and the batch's errors."""
     errors: list[dict[str, Any]] = []
-    keyed: list[tuple[_Row, str]] = []
+    keyed: list[tuple[_Row, dict[str, Any], str]] = []
     for row in rows:
         errors += row.errors
         if row.fields is None:
@@ -403,9 +408,9 @@ def _plan_batch(
             reason = f"VAT number also on row {first}: each supplier once per file"
             errors.append(_error(row.row, ["vat_number"], reason))
             continue
-        keyed.append((row, row.vat))
+        keyed.append((row, row.fields, row.vat))
 
-    vats = [vat for _, vat in keyed]
+    vats = [vat for _, _, vat in keyed]
     existing: dict[str, int] = {}
     if vats:
         # FOR UPDATE (PostgreSQL): nobody changes these suppliers until the import commits.
@@ -418,18 +423,18 @@ def _plan_batch(
     stored = public_records(session=session, ids=list(existing.values()), caller=SYSTEM)
 
     plans: list[_Plan] = []
-    for row, vat in keyed:
+    for row, fields, vat in keyed:
         supplier_id = existing.get(vat)
         before = stored[supplier_id] if supplier_id is not None else None
-        if before is not None and _same_as_stored(row, before):
+        if before is not None and _same_as_stored(row, fields, before):
             # The common case of a re-import, decided without validating.
             plans.append(_Plan(row.row, "unchanged", vat, supplier_id=supplier_id))
             continue
         current = _as_input(before) if before is not None else None
-        if current is None or _complete(row.fields):  # type: ignore[arg-type]
+        if current is None or _complete(fields):
             data, problems = row.alone()
         else:
-            merged = _merged(current, row.fields)  # type: ignore[arg-type]
+            merged = _merged(current, fields)
             data, problems = _validated(row.row, merged, text=row.text)
         if data is None:
             errors += problems
@@ -484,7 +489,7 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
 
 def _validated(
     row: int, fields: dict[str, Any], *, text: bool
-) -> tuple[SupplierCreate | None, list[dict]]:
+) -> tuple[SupplierCreate | None, list[dict[str, Any]]]:
     try:
         return SupplierCreate.model_validate(fields, strict=False if text else None), []
     except ValidationError as exc:
@@ -520,7 +525,7 @@ def _precheck(row: _Row) -> _Row:
     return row
 
 
-def _same_as_stored(row: _Row, stored: SupplierPublic) -> bool:
+def _same_as_stored(row: _Row, fields: dict[str, Any], stored: SupplierPublic) -> bool:
     """Whether every field the row gives reads exactly as the stored supplier's (as the export
     writes it). Stored records were validated when written, so such a row changes nothing."""
     if row.cells is not None:
@@ -531,10 +536,10 @@ def _same_as_stored(row: _Row, stored: SupplierPublic) -> bool:
             if column not in READ_ONLY_FIELDS and value.strip()  # empty: no value given
         )
     record = _as_input(stored)
-    return all(_same(value, record.get(name)) for name, value in row.fields.items())  # type: ignore[union-attr]
+    return all(_same(value, record.get(name)) for name, value in fields.items())
 
 
-def _same(given: Any, stored: Any) -> bool:
+def _same(given: object, stored: object) -> bool:
     if isinstance(given, dict) and isinstance(stored, dict):  # address, contact: field by field
         return all(value == stored.get(key, _MISSING) for key, value in given.items())
     return given == stored
@@ -550,22 +555,22 @@ def _write_batch(
     *, session: Session, plans: list[_Plan], catalogue: _Catalogue, actor: Caller
 ) -> None:
     """Write a batch through the shared supplier writer; plans get their supplier ids."""
-    plans = [plan for plan in plans if plan.data is not None]
+    planned = [(plan, plan.data) for plan in plans if plan.data is not None]
     writes = [
         SupplierWrite(
-            kind=plan.action,  # type: ignore[arg-type]
-            values=create_values(plan.data),  # type: ignore[arg-type]
-            supply_chains=plan.data.supply_chains,  # type: ignore[union-attr]
-            capabilities=plan.data.capabilities,  # type: ignore[union-attr]
-            certifications=certificate_rows(plan.data.certifications),  # type: ignore[union-attr]
+            kind=cast(Kind, plan.action),  # a plan with data creates or updates
+            values=create_values(data),
+            supply_chains=data.supply_chains,
+            capabilities=data.capabilities,
+            certifications=certificate_rows(data.certifications),
             supplier_id=plan.supplier_id,
             version=plan.before.version if plan.before else None,
             before=plan.before.model_dump(mode="json") if plan.before else None,
         )
-        for plan in plans
+        for plan, data in planned
     ]
     write(session.connection(), writes, actor=actor)
-    for plan, written in zip(plans, writes, strict=True):
+    for (plan, _), written in zip(planned, writes, strict=True):
         plan.supplier_id = written.supplier_id
 
 

@@ -84,7 +84,7 @@ async def uploaded_file(request: Request) -> AsyncIterator[IO[bytes]]:
                 raise too_large
             spool.write(chunk)
         spool.seek(0)
-        yield spool  # type: ignore[misc]
+        yield spool
 
 
 _CSV_EXAMPLE = (

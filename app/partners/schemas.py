@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from app.catalogue.labels import Labels, labels_field
 from app.suppliers.schemas import Address, SupplierPublic
 from app.suppliers.validation import EU_VAT_FORMATS
-from app.types import BODY, Name, ShortText, text
+from app.types import BODY, Name, ShortText, Text
 
 _VAT_SEPARATORS = re.compile(r"[\s.\-/]")
 _HOST = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z0-9\-]{2,63}$")
@@ -64,7 +64,8 @@ def _valid_website(value: str) -> str:
 
 
 LenientVat = Annotated[
-    text(30, min_length=1),
+    str,
+    Text(30, min_length=1),
     AfterValidator(lenient_vat),
     Field(
         description="VAT number, normalised leniently: spaces and dots ignored, 11 bare digits "
@@ -86,7 +87,7 @@ class MatchRequest(BaseModel):
     address: Address | None = Field(
         default=None, description="Address; the more fields given, the more evidence."
     )
-    website: Annotated[text(500), AfterValidator(_valid_website)] | None = Field(
+    website: Annotated[str, Text(500), AfterValidator(_valid_website)] | None = Field(
         default=None,
         description="Web address or bare host name; compared by host (without `www.`).",
         examples=["https://www.example.it/"],

@@ -4,7 +4,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -87,20 +87,19 @@ def live_suppliers(*, session: Session, caller: Caller) -> Iterator[SupplierPubl
     """Every live supplier in id order, read in keyset batches (memory stays flat)."""
     last = 0
     while True:
-        ids = list(
-            session.exec(
-                select(Supplier.id)
-                .where(col(Supplier.id) > last, col(Supplier.deleted_at).is_(None))
-                .order_by(col(Supplier.id))
-                .limit(EXPORT_BATCH)
-            )
+        found = session.exec(
+            select(Supplier.id)
+            .where(col(Supplier.id) > last, col(Supplier.deleted_at).is_(None))
+            .order_by(col(Supplier.id))
+            .limit(EXPORT_BATCH)
         )
+        ids = cast(list[int], list(found))  # primary keys: SQLModel types them optional
         if not ids:
             return
-        records = public_records(session=session, ids=ids, caller=caller)  # type: ignore[arg-type]
+        records = public_records(session=session, ids=ids, caller=caller)
         for supplier_id in ids:
-            yield records[supplier_id]  # type: ignore[index]
-        last = ids[-1]  # type: ignore[assignment]
+            yield records[supplier_id]
+        last = ids[-1]
 
 
 def _chunked(lines: Iterator[str], size: int = 64_000) -> Iterator[str]:

@@ -13,10 +13,10 @@ from app.types import (
     IsoDate,
     LongText,
     Name,
+    Text,
     UtcDatetime,
     never_null,
     no_null_in_schema,
-    text,
 )
 
 RequestStatus = Literal["open", "closed"]
@@ -40,7 +40,7 @@ MIN_VERIFICATION = (
     "order `self-declared` < `document` < `cluster-verified` < `registry-verified` (search's "
     "`verification`); default `self-declared` (every valid certificate counts)."
 )
-Note = text(2000)
+Note = Annotated[str, Text(2000)]
 
 
 def _unique(values: list[Any]) -> list[Any]:

@@ -258,7 +258,9 @@ def _state(session: Session, position: Position) -> State:
 
 def capability_labels(connection: Connection) -> dict[str, tuple[str, str]]:
     """code -> (English label, Italian label) for the whole taxonomy."""
-    rows = connection.execute(select(Capability.code, Capability.name_en, Capability.name_it))
+    rows = connection.execute(
+        select(col(Capability.code), col(Capability.name_en), col(Capability.name_it))
+    )
     return {code: (en, it) for code, en, it in rows}
 
 
@@ -280,12 +282,13 @@ def load_records(connection: Connection, ids: Sequence[int] | None = None) -> It
         col(s.lon),
         col(s.updated_at),
     )
+    chunks: list[Sequence[int]]
     if ids is not None:
         wanted = sorted(set(ids))
         chunks = [wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
     else:
         low, high = connection.execute(select(func.min(col(s.id)), func.max(col(s.id)))).one()
-        if low is None:
+        if low is None or high is None:  # no rows: both are
             return
         chunks = [(start, start + CHUNK - 1) for start in range(low, high + 1, CHUNK)]
     for chunk in chunks:

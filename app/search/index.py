@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pyroaring import BitMap
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -65,7 +66,7 @@ PROXIMITY = 3.0
 NAME_HIT_BONUS = 1.0
 MAX_CORRECTIONS = 24  # indexed words a misspelt word may stand for, fewest edits first
 PAIR_WORDS = 6  # indexed words per query word tried for adjacency
-LEVEL = {name: i for i, name in enumerate(VERIFICATION_LEVELS)}
+LEVEL: dict[str, int] = {name: i for i, name in enumerate(VERIFICATION_LEVELS)}
 NO_DAY = (-1 << 40, 1 << 40)  # ordinals standing for an unknown issue / expiry date
 BREAK = ""  # between two texts of one field: no phrase spans it
 FUZZY_CANDIDATES = 200
@@ -138,10 +139,11 @@ def haversines(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np
     """The haversine of the central angle between (lat, lon) and each point, in degrees (it
     grows with the great-circle distance; NaN for an unknown point)."""
     half = math.pi / 360
-    return (
+    haversine: np.ndarray = (  # numpy types ufunc results as Any
         np.sin((lats - lat) * half) ** 2
         + math.cos(math.radians(lat)) * np.cos(lats * (2 * half)) * np.sin((lons - lon) * half) ** 2
     )
+    return haversine
 
 
 class _Column:
@@ -186,7 +188,7 @@ class _Rows:
         self.active[i] = cert.status == "active"
         self.size += 1
 
-    def valid(self, *, day: date, level: int, live: np.ndarray) -> np.ndarray:
+    def valid(self, *, day: date, level: int, live: npt.NDArray[np.bool_]) -> np.ndarray:
         """Live documents holding a certificate that counts on `day` (unsorted, a document
         once per such certificate: bitmaps take them as they are)."""
         n = self.size
@@ -289,7 +291,7 @@ class SupplierIndex:
         self.vocabulary: list[str] = []  # every indexed word, sorted, for prefix lookups
         self.pairs: dict[tuple[str, str], BitMap] = {}  # (word, next) -> documents: phrases
         self.trigrams: dict[str, BitMap] = {}  # of folded names
-        self._live_mask: np.ndarray | None = None
+        self._live_mask: npt.NDArray[np.bool_] | None = None
         self._valid: dict[tuple[str, date, int], BitMap] = {}
         self._label_words: dict[tuple[str, ...], list[str]] = {}
         self._lengths: dict[int, list[str]] | None = None  # vocabulary by word length
@@ -386,14 +388,14 @@ class SupplierIndex:
         self.verified |= to_bitmap(verified)
         for facet, found in values.items():
             _merge(self.values[facet], found)
-        for name, words in grouped.items():
-            _merge(self.postings[name], words)
+        for name, postings in grouped.items():
+            _merge(self.postings[name], postings)
         _merge(self.pairs, pairs)
         _merge(self.trigrams, grams)
         for standard, rows in certificates.items():
-            target = self.certificates.setdefault(standard, _Rows())
+            held = self.certificates.setdefault(standard, _Rows())
             for doc, cert in rows:
-                target.append(doc, cert)
+                held.append(doc, cert)
         self._add_programs(first, records)
         self._unplaced.extend(range(first, last))
 
@@ -516,7 +518,7 @@ class SupplierIndex:
 
     # ------------------------------------------------------------------ reading
 
-    def live_mask(self) -> np.ndarray:
+    def live_mask(self) -> npt.NDArray[np.bool_]:
         if self._live_mask is None or len(self._live_mask) < self.size:
             mask = np.zeros(max(self.size, 1), dtype=bool)
             mask[to_numpy(self.live)] = True
@@ -665,7 +667,8 @@ class SupplierIndex:
         # The word itself or a word sharing a stem with it (`fresature` for `fresatura`) is
         # an exact match; a word that merely starts with a stem (`titanmec` for `titanio`,
         # `tita` typed half-way) is a partial one, ranked lower.
-        whole, partial = [], []
+        whole: list[str] = []
+        partial: list[str] = []
         for indexed in self._starting_with(own):
             same = indexed == word or not stems.isdisjoint(forms(indexed))
             (whole if same else partial).append(indexed)
@@ -864,10 +867,10 @@ class TextMatch:
         scores = coverage * COVERAGE + weights
         every_group = len(self.parsed.groups) * COVERAGE
         for doc, similarity in self.names.items():
-            at = int(np.searchsorted(docs, doc))
-            if at < n and docs[at] == doc:
-                scores[at] = max(scores[at], every_group)
-                scores[at] += (
+            place = int(np.searchsorted(docs, doc))
+            if place < n and docs[place] == doc:
+                scores[place] = max(scores[place], every_group)
+                scores[place] += (
                     EXACT_NAME_BONUS
                     if similarity >= EXACT_NAME_BONUS
                     else NAME_HIT_BONUS * similarity

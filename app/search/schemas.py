@@ -4,7 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -61,18 +61,18 @@ class SearchQuery:
     cursor: str | None = None
     facets: tuple[FacetName, ...] = field(default=())
 
-    def _fields(self, *skip: str) -> tuple:
+    def _fields(self, *skip: str) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted((k, v) for k, v in self.__dict__.items() if k not in skip))
 
     def fingerprint(self) -> str:
         """Identifies the result set and order, so a cursor cannot be replayed elsewhere."""
         return repr(list(self._fields("limit", "cursor", "facets")))
 
-    def counts_key(self) -> tuple:
+    def counts_key(self) -> tuple[tuple[str, Any], ...]:
         """Identifies the total and facet counts: the result set and the requested facets."""
         return self._fields("limit", "cursor", "sort")
 
-    def ranking_key(self) -> tuple:
+    def ranking_key(self) -> tuple[tuple[str, Any], ...]:
         """Identifies the result set in its order: what the cached head of a ranking holds."""
         return self._fields("limit", "cursor", "facets")
 

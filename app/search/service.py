@@ -61,7 +61,8 @@ def valid_certificate(
     if standard is not None:
         conditions.append(col(cert.standard_code) == standard)
     if verification is not None:
-        allowed = VERIFICATION_LEVELS[VERIFICATION_LEVELS.index(verification) :]  # type: ignore[arg-type]
+        levels: tuple[str, ...] = VERIFICATION_LEVELS
+        allowed = levels[levels.index(verification) :]
         conditions.append(col(cert.verification).in_(allowed))
     return conditions
 
@@ -331,4 +332,5 @@ def _after(
         bound = -value
     else:
         bound = value
-    return (primary > bound) | ((primary == bound) & (sids > last_id))
+    after: np.ndarray = (primary > bound) | ((primary == bound) & (sids > last_id))  # numpy: Any
+    return after

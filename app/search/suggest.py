@@ -29,7 +29,7 @@ catalogues and program tags, which are small, are compared whole).
 import bisect
 import math
 import weakref
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -102,7 +102,7 @@ class _Query:
 
 @dataclass(order=True)
 class _Hit:
-    key: tuple = field(init=False, repr=False)
+    key: tuple[int, int, int, str, int, str] = field(init=False, repr=False)
     kind: SuggestKind = field(compare=False)
     text: str = field(compare=False)
     value: str = field(compare=False)
@@ -205,7 +205,7 @@ def close_words(words: Sequence[str], last: str, edits: int) -> dict[str, int]:
 # ---------------------------------------------------------------- sorted word lists
 
 
-def prefixed(words: Sequence[str], prefix: str, *, keep: object = None) -> list[str]:
+def prefixed(words: Sequence[str], prefix: str, *, keep: Container[str] | None = None) -> list[str]:
     """Words of the sorted `words` starting with `prefix` (and in `keep`, a container, when
     given): at most EXPANSION of them, scanning at most SCAN entries."""
     start = bisect.bisect_left(words, prefix)
@@ -213,7 +213,7 @@ def prefixed(words: Sequence[str], prefix: str, *, keep: object = None) -> list[
     for word in _from(words, start):
         if not word.startswith(prefix):
             break
-        if keep is None or word in keep:  # type: ignore[operator]
+        if keep is None or word in keep:
             found.append(word)
             if len(found) == EXPANSION:
                 break
@@ -226,7 +226,7 @@ def _from(words: Sequence[str], start: int) -> Iterator[str]:
         yield words[i]
 
 
-def typo_pool(words: Sequence[str], last: str, *, keep: object = None) -> list[str]:
+def typo_pool(words: Sequence[str], last: str, *, keep: Container[str] | None = None) -> list[str]:
     """Words of the sorted `words` that may be a typo away from `last`: all of a small list,
     else those starting with its first or second letter (SCAN entries each at most)."""
     if len(words) <= SMALL and keep is None:
@@ -236,7 +236,7 @@ def typo_pool(words: Sequence[str], last: str, *, keep: object = None) -> list[s
         for word in _from(words, bisect.bisect_left(words, letter)):
             if not word.startswith(letter):
                 break
-            if keep is None or word in keep:  # type: ignore[operator]
+            if keep is None or word in keep:
                 pool.append(word)
     return pool
 
@@ -323,8 +323,8 @@ def _catalogue(lang: Language, capabilities: Rows, standards: Rows) -> Catalogue
     subtrees = {c: [x for x in codes if x == c or x.startswith(f"{c}.")] for c in codes}
     for code, name_en, name_it in capabilities:
         own, other = (name_it, name_en) if lang == "it" else (name_en, name_it)
-        forms = ((tuple(words_of(own)), 0), (tuple(words_of(other)), OTHER_LANGUAGE))
-        entries.append(_Entry("capability", code, own, forms))
+        both = ((tuple(words_of(own)), 0), (tuple(words_of(other)), OTHER_LANGUAGE))
+        entries.append(_Entry("capability", code, own, both))
     for code, name_en, name_it in standards:
         name, other = (name_it, name_en) if lang == "it" else (name_en, name_it)
         code_words = tuple(words_of(code))
@@ -391,7 +391,8 @@ def _names_starting(index: SupplierIndex, word: str) -> BitMap:
 def _alphabetical(index: SupplierIndex, docs: BitMap, rank: np.ndarray) -> list[int]:
     """The CANDIDATES documents of `docs` first in name order."""
     array = to_numpy(docs)
-    return array[first_k(rank[array], array, CANDIDATES)].tolist()
+    first: list[int] = array[first_k(rank[array], array, CANDIDATES)].tolist()  # numpy: Any
+    return first
 
 
 def supplier_hits(index: SupplierIndex, query: _Query, *, want: int) -> list[_Hit]:

@@ -1,7 +1,7 @@
 """`GET /suggest`: completions and corrections of what a search box's user is typing."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query
 
@@ -77,7 +77,8 @@ def suggest_as_you_type(
         )
     if errors:
         raise invalid(errors)
-    chosen: list[SuggestKind] = list(dict.fromkeys(kinds)) or list(KINDS)  # type: ignore[arg-type]
+    given = cast(list[SuggestKind], list(dict.fromkeys(kinds)))  # unknown kinds were refused
+    chosen = given or list(KINDS)
     return suggest(
         session=session,
         q=q,

@@ -21,7 +21,7 @@ from app.search.models import Synonym
 from app.search.schemas import SYNONYM_MAX_ENTRIES, SynonymCreate, SynonymUpdate
 from app.search.text import fold as fold_text
 
-_TABLE: sa.Table = Synonym.__table__  # type: ignore[assignment]
+_TABLE: sa.Table = Synonym.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
 
 
 def fold(text: str) -> str:
@@ -64,7 +64,7 @@ def create_synonym(*, session: Session, data: SynonymCreate, actor: Caller) -> S
         actor=actor,
         action="create",
         entity="synonym",
-        entity_id=synonym.id,  # type: ignore[arg-type]
+        entity_id=synonym.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=["terms", *(["note"] if synonym.note else [])],
     )
     return synonym
@@ -93,7 +93,7 @@ def update_synonym(
         actor=actor,
         action="update",
         entity="synonym",
-        entity_id=synonym.id,  # type: ignore[arg-type]
+        entity_id=synonym.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=list(changed),
     )
     return synonym
@@ -108,7 +108,7 @@ def delete_synonym(*, session: Session, synonym: Synonym, actor: Caller) -> None
         actor=actor,
         action="delete",
         entity="synonym",
-        entity_id=synonym_id,  # type: ignore[arg-type]
+        entity_id=synonym_id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
     )
 
 

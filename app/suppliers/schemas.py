@@ -24,10 +24,10 @@ from app.types import (
     LongText,
     Name,
     ShortText,
+    Text,
     UtcDatetime,
     never_null,
     no_null_in_schema,
-    text,
 )
 
 Tier = Literal["oem", "tier1", "tier2", "tier3"]
@@ -44,7 +44,8 @@ VERIFICATION_LEVELS: tuple[Verification, ...] = (
 SELF_SERVICE_MAX_VERIFICATION: Verification = "document"
 
 VatNumber = Annotated[
-    text(30, min_length=1),
+    str,
+    Text(30, min_length=1),
     AfterValidator(normalize_vat),
     Field(
         description="EU VAT number; an Italian Partita IVA is IT + 11 digits, check digit valid."
@@ -60,7 +61,7 @@ CountryCode = Annotated[
     Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 country code."),
     AfterValidator(str.upper),
 ]
-ProgramTag = text(50, min_length=1)
+ProgramTag = Annotated[str, Text(50, min_length=1)]
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -71,7 +72,7 @@ class Address(BaseModel):
     model_config = BODY
 
     street: ShortText | None = Field(default=None, description="Street and number.")
-    city: text(100) | None = Field(default=None, description="City or comune.")
+    city: Annotated[str, Text(100)] | None = Field(default=None, description="City or comune.")
     province: Province | None = None
     postal_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z \-]{3,10}$")] | None = Field(
         default=None, description="Postal code (CAP in Italy)."
@@ -83,7 +84,7 @@ class AddressUpdate(BaseModel):
     model_config = BODY
 
     street: ShortText | None = None
-    city: text(100) | None = None
+    city: Annotated[str, Text(100)] | None = None
     province: Province | None = None
     postal_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z \-]{3,10}$")] | None = None
     country: CountryCode | None = None
@@ -110,12 +111,12 @@ class CertificationIn(BaseModel):
     model_config = BODY
 
     standard: Code = Field(description="Certification standard code, e.g. en-9100.")
-    certificate_number: text(100) | None = None
+    certificate_number: Annotated[str, Text(100)] | None = None
     issuer: ShortText | None = Field(default=None, description="Certification body.")
     issued_on: IsoDate | None = None
     expires_on: IsoDate | None = None
     status: CertificateStatus = "active"
-    scope: text(1000) | None = None
+    scope: Annotated[str, Text(1000)] | None = None
     verification: Verification = Field(
         default="self-declared",
         description="Trust level; only admins may set cluster-verified or registry-verified.",
@@ -143,6 +144,7 @@ class CertificationPublic(BaseModel):
 
 
 Codes = Annotated[list[Code], Field(max_length=200), AfterValidator(_unique)]
+Programs = Annotated[list[ProgramTag], Field(max_length=100), AfterValidator(_unique)]
 
 
 def _distinct_certificates(certificates: list[CertificationIn]) -> list[CertificationIn]:
@@ -177,7 +179,7 @@ class SupplierBase(BaseModel):
     employees: int | None = Field(default=None, ge=0, le=10_000_000)
     annual_revenue_eur: int | None = Field(default=None, ge=0, le=10**13)
     tier: Tier | None = None
-    programs: Annotated[list[ProgramTag], Field(max_length=100), AfterValidator(_unique)] = Field(
+    programs: Programs = Field(
         default_factory=list, description="Free tags such as AW139 or M-346."
     )
     contact: Contact | None = None
@@ -214,11 +216,9 @@ class SupplierUpdate(SupplierBase):
 
     name: Name | None = None
     vat_number: VatNumber | None = None
-    description: LongText | None = None
+    description: LongText | None = None  # type: ignore[assignment]  # a PATCH may omit what the base requires
     address: AddressUpdate | None = None
-    programs: Annotated[list[ProgramTag], Field(max_length=100), AfterValidator(_unique)] | None = (
-        None
-    )
+    programs: Programs | None = None  # type: ignore[assignment]  # a PATCH may omit what the base requires
     supply_chains: Codes | None = None
     capabilities: Codes | None = None
     certifications: Certifications | None = None

@@ -2,8 +2,9 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -32,9 +33,9 @@ from app.suppliers.schemas import (
 from app.suppliers.writing import SupplierWrite, certificate_rows, create_values, write
 
 _RELATIONS = (
-    selectinload(Supplier.supply_chain_links),  # type: ignore[arg-type]
-    selectinload(Supplier.capability_links),  # type: ignore[arg-type]
-    selectinload(Supplier.certifications),  # type: ignore[arg-type]
+    selectinload(Supplier.supply_chain_links),  # type: ignore[arg-type]  # SQLModel types a relationship as its value, not an attribute
+    selectinload(Supplier.capability_links),  # type: ignore[arg-type]  # SQLModel types a relationship as its value, not an attribute
+    selectinload(Supplier.certifications),  # type: ignore[arg-type]  # SQLModel types a relationship as its value, not an attribute
 )
 _ADDRESS_FIELDS = ("street", "city", "province", "postal_code", "country")
 _CONTACT_FIELDS = ("name", "email", "phone")
@@ -86,9 +87,9 @@ def public_records(
     """
     if not ids:
         return {}
-    table = Supplier.__table__
-    columns = list(table.c)  # type: ignore[attr-defined]
-    rows = session.execute(select(*columns).where(table.c.id.in_(ids))).all()  # type: ignore[attr-defined]
+    table: Table = Supplier.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+    columns = list(table.c)
+    rows = session.execute(select(*columns).where(table.c.id.in_(ids))).all()
     chains = _codes_by_supplier(
         session=session,
         owner=SupplierSupplyChain.supplier_id,
@@ -102,9 +103,9 @@ def public_records(
         ids=ids,
     )
     certifications: dict[int, list[Any]] = defaultdict(list)
-    cert_table = SupplierCertification.__table__
+    cert_table: Table = SupplierCertification.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
     for cert in session.execute(
-        select(cert_table).where(cert_table.c.supplier_id.in_(ids)).order_by(cert_table.c.id)  # type: ignore[attr-defined]
+        select(*cert_table.c).where(cert_table.c.supplier_id.in_(ids)).order_by(cert_table.c.id)
     ):
         certifications[cert.supplier_id].append(cert)
     return {
@@ -129,7 +130,7 @@ def current_contacts(
     """
     if not ids:
         return {}
-    table = Supplier.__table__  # type: ignore[attr-defined]
+    table: Table = Supplier.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
     rows = session.execute(
         select(table.c.id, *(table.c[f"contact_{f}"] for f in _CONTACT_FIELDS)).where(
             table.c.id.in_(ids), table.c.deleted_at.is_(None)
@@ -363,7 +364,7 @@ def create_supplier(*, session: Session, data: SupplierCreate, actor: Caller) ->
         certifications=certificate_rows(data.certifications),
     )
     write(session.connection(), [written], actor=actor)
-    return _reloaded(session=session, supplier_id=written.supplier_id)  # type: ignore[arg-type]
+    return _reloaded(session=session, supplier_id=cast(int, written.supplier_id))  # write drew it
 
 
 def _reloaded(*, session: Session, supplier_id: int) -> Supplier:
@@ -491,7 +492,7 @@ def update_supplier(
         before=to_public(supplier, show_contact=True).model_dump(mode="json"),
     )
     write(session.connection(), [written], actor=caller)
-    return _reloaded(session=session, supplier_id=supplier.id)  # type: ignore[arg-type]
+    return _reloaded(session=session, supplier_id=supplier.id)  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
 
 
 def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> None:

@@ -13,11 +13,12 @@ numbers follow commit order.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Table, delete, select
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col
 
 from app.audit.models import AuditEvent
 from app.audit.service import changed_fields, given_fields
@@ -36,12 +37,12 @@ from app.suppliers.sizing import size_class
 
 Kind = Literal["created", "updated", "deleted"]
 
-SUPPLIER = Supplier.__table__  # type: ignore[attr-defined]
-SUPPLY_CHAIN_LINK = SupplierSupplyChain.__table__  # type: ignore[attr-defined]
-CAPABILITY_LINK = SupplierCapability.__table__  # type: ignore[attr-defined]
-CERTIFICATION = SupplierCertification.__table__  # type: ignore[attr-defined]
-CHANGE_EVENT = ChangeEvent.__table__  # type: ignore[attr-defined]
-AUDIT_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+SUPPLIER: Table = Supplier.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+SUPPLY_CHAIN_LINK: Table = SupplierSupplyChain.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+CAPABILITY_LINK: Table = SupplierCapability.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+CERTIFICATION: Table = SupplierCertification.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+CHANGE_EVENT: Table = ChangeEvent.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+AUDIT_EVENT: Table = AuditEvent.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
 # Tables a supplier write touches, whose planner statistics a bulk write makes stale.
 TOUCHED_TABLES = (
     "supplier",
@@ -228,8 +229,8 @@ def _update_suppliers(
             raise StaleDataError(
                 f"{len(group) - count} of {len(group)} suppliers changed since they were read"
             )
-        for w in group:
-            w.version = w.version + 1  # type: ignore[operator]
+        for w in group:  # each matched `version = ?` above: a version was read
+            w.version = cast(int, w.version) + 1
 
 
 def _replace_links(
@@ -266,19 +267,19 @@ def _replace_links(
             for code in w.capabilities or ()
         ],
     )
-    certified = [w for w in writes if w.certifications]
+    certified = [(w, w.certifications) for w in writes if w.certifications]
     if numbered:
-        count = sum(len(w.certifications or ()) for w in certified)
+        count = sum(len(certs) for _, certs in certified)
         ids = iter(new_ids(connection, table=CERTIFICATION, count=count))
-        for w in certified:
-            w.certificate_ids = [next(ids) for _ in w.certifications]  # type: ignore[union-attr]
+        for w, certs in certified:
+            w.certificate_ids = [next(ids) for _ in certs]
         rows = [
             {"id": cid, "supplier_id": w.supplier_id, **c}
-            for w in certified
-            for cid, c in zip(w.certificate_ids, w.certifications, strict=True)  # type: ignore[arg-type]
+            for w, certs in certified
+            for cid, c in zip(w.certificate_ids, certs, strict=True)
         ]
     else:
-        rows = [{"supplier_id": w.supplier_id, **c} for w in certified for c in w.certifications]  # type: ignore[union-attr]
+        rows = [{"supplier_id": w.supplier_id, **c} for w, certs in certified for c in certs]
     insert_rows(connection, table=CERTIFICATION, rows=rows)
 
 
@@ -289,8 +290,8 @@ def _code_rank(connection: Connection) -> dict[str, int]:
     """Position of each catalogue code in the database's own order, so records built here list
     codes as `GET /suppliers/{id}` reads them (ORDER BY code, in the database's collation)."""
     rank: dict[str, int] = {}
-    for model in (SupplyChain, Capability):
-        for i, code in enumerate(connection.scalars(select(model.code).order_by(model.code))):
+    for column in (col(SupplyChain.code), col(Capability.code)):
+        for i, code in enumerate(connection.scalars(select(column).order_by(column))):
             rank[code] = i
     return rank
 

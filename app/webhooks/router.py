@@ -100,7 +100,7 @@ def list_deliveries(
             raise invalid([field_error(["query", "cursor"], "not a cursor of this delivery log")])
     deliveries = service.list_deliveries(
         session=session,
-        subscription_id=found.id,  # type: ignore[arg-type]
+        subscription_id=found.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         limit=limit,
         before_id=before_id,
         status=status_,

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, update
 from sqlmodel import Session, col, select
@@ -37,7 +37,9 @@ from app.webhooks.models import (
 from app.webhooks.schemas import (
     DeliveryAttemptPublic,
     DeliveryPublic,
+    DeliveryStatus,
     WebhookCreate,
+    WebhookEvent,
     WebhookPublic,
 )
 from app.webhooks.targets import RefusedTarget, vet
@@ -105,14 +107,14 @@ def create_subscription(
         actor=actor,
         action="create",
         entity="webhook",
-        entity_id=subscription.id,  # type: ignore[arg-type]
+        entity_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=["url", "events", "secret", *(["name"] if data.name else [])],
     )
     return subscription, secret
 
 
 def _visible(caller: Caller) -> list[ColumnElement[bool]]:
-    conditions = [col(WebhookSubscription.deleted_at).is_(None)]
+    conditions: list[ColumnElement[bool]] = [col(WebhookSubscription.deleted_at).is_(None)]
     if not caller.is_admin:  # partners see their own key's subscriptions only
         conditions.append(col(WebhookSubscription.owner_key_id) == caller.key_id)
     return conditions
@@ -150,10 +152,10 @@ def to_public(
     live = set(session.exec(select(ApiKey.id).where(col(ApiKey.id).in_(owners), _key_is_live(now))))
     return [
         WebhookPublic(
-            id=s.id,  # type: ignore[arg-type]
+            id=s.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
             name=s.name,
             url=s.url,
-            events=s.events,  # type: ignore[arg-type]
+            events=cast(list[WebhookEvent], s.events),  # checked on the way in
             owner_key_id=s.owner_key_id,
             active=s.owner_key_id in live,
             created_at=s.created_at,
@@ -188,7 +190,7 @@ def delete_subscription(
         actor=actor,
         action="delete",
         entity="webhook",
-        entity_id=subscription.id,  # type: ignore[arg-type]
+        entity_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
     )
 
 
@@ -220,7 +222,7 @@ def list_deliveries(
 def deliveries_public(
     *, session: Session, deliveries: Sequence[WebhookDelivery]
 ) -> list[DeliveryPublic]:
-    history: dict[int, list[DeliveryAttemptPublic]] = {d.id: [] for d in deliveries}  # type: ignore[misc]
+    history: dict[int, list[DeliveryAttemptPublic]] = {d.id: [] for d in deliveries}  # type: ignore[misc]  # SQLModel types the key optional; a stored row has one
     for attempt in session.exec(
         select(WebhookAttempt)
         .where(col(WebhookAttempt.delivery_id).in_(list(history)))
@@ -229,10 +231,10 @@ def deliveries_public(
         history[attempt.delivery_id].append(DeliveryAttemptPublic.model_validate(attempt))
     return [
         DeliveryPublic(
-            id=d.id,  # type: ignore[arg-type]
+            id=d.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
             event_id=d.event_id,
-            event_type=d.event_type,  # type: ignore[arg-type]
-            status=d.status,  # type: ignore[arg-type]
+            event_type=cast(WebhookEvent, d.event_type),  # only events are queued
+            status=cast(DeliveryStatus, d.status),  # the only values written
             attempts=d.attempts,
             created_at=d.created_at,
             next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
@@ -241,7 +243,7 @@ def deliveries_public(
             last_error=d.last_error,
             # Personal data is not kept in the log: the contact sent is not shown.
             payload=_map_supplier(d.payload, lambda record: {**record, "contact": None}),
-            history=history[d.id],  # type: ignore[index]
+            history=history[d.id],  # type: ignore[index]  # SQLModel types the key optional; a stored row has one
         )
         for d in deliveries
     ]
@@ -274,7 +276,7 @@ def retry_delivery(
         actor=actor,
         action="update",
         entity="webhook",
-        entity_id=subscription.id,  # type: ignore[arg-type]
+        entity_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=["deliveries"],
     )
     return delivery
@@ -326,7 +328,7 @@ def cancel_orphaned(*, session: Session, now: datetime) -> int:
             last_error="owner API key revoked or expired",
         )
     )
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0  # type: ignore[attr-defined]  # SQLModel types Session.execute as Result; an UPDATE gives a CursorResult
 
 
 def _supplier_of(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -359,7 +361,7 @@ def _queue(
     payload = _map_supplier(payload, without_contact)
     session.add(
         WebhookDelivery(
-            subscription_id=subscription.id,  # type: ignore[arg-type]
+            subscription_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
             event_id=event_id,
             event_type=event_type,
             payload=payload,
@@ -393,16 +395,18 @@ def fan_out(*, session: Session, now: datetime, batch: int = 500) -> tuple[int, 
         kind = f"supplier.{event.kind}"
         envelope: dict[str, Any] | None = None
         for subscription in subscriptions:
-            if event.seq <= subscription.last_seq or kind not in subscription.events:  # type: ignore[operator]
+            if event.seq <= subscription.last_seq or kind not in subscription.events:  # type: ignore[operator]  # SQLModel types the key optional; a stored row has one
                 continue
             if envelope is None:
-                item = ChangeEventPublic(
-                    id=str(event.seq),
-                    type=kind,  # type: ignore[arg-type]
-                    occurred_at=event.occurred_at,
-                    supplier_id=event.supplier_id,
-                    version=event.version,
-                    supplier=supplier,  # type: ignore[arg-type]
+                item = ChangeEventPublic.model_validate(  # the type and a stored record, checked
+                    {
+                        "id": str(event.seq),
+                        "type": kind,
+                        "occurred_at": event.occurred_at,
+                        "supplier_id": event.supplier_id,
+                        "version": event.version,
+                        "supplier": supplier,
+                    }
                 ).model_dump(mode="json")
                 envelope = _envelope(f"chg_{event.seq}", kind, item["occurred_at"], item)
             _queue(
@@ -414,9 +418,9 @@ def fan_out(*, session: Session, now: datetime, batch: int = 500) -> tuple[int, 
                 now=now,
             )
             queued += 1
-    last = events[-1][0].seq
+    last: int = events[-1][0].seq  # type: ignore[assignment]  # SQLModel types the key optional; a stored row has one
     for subscription in subscriptions:
-        subscription.last_seq = max(subscription.last_seq, last)  # type: ignore[type-var]
+        subscription.last_seq = max(subscription.last_seq, last)
     session.flush()
     return queued, len(events) == batch
 
@@ -432,9 +436,9 @@ def scan_expiring(*, session: Session, now: datetime) -> tuple[int, int]:
     """
     today = today_of(now)
     horizon = today + timedelta(days=EXPIRY_NOTICE_DAYS)
-    cert = SupplierCertification.__table__  # type: ignore[attr-defined]
-    notice = CertificateExpiryNotice.__table__  # type: ignore[attr-defined]
-    supplier = Supplier.__table__  # type: ignore[attr-defined]
+    cert = SupplierCertification.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+    notice = CertificateExpiryNotice.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
+    supplier = Supplier.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
     number = func.coalesce(cert.c.certificate_number, literal(""))
     noticed = (
         select(literal(1))
@@ -580,7 +584,7 @@ def claim_next(
         shown = contact.model_dump() if contact else None
         payload = _map_supplier(payload, lambda record: {**record, "contact": shown})
     return Claim(
-        delivery_id=delivery.id,  # type: ignore[arg-type]
+        delivery_id=delivery.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         subscription_id=delivery.subscription_id,
         attempt=delivery.attempts,
         started_at=now,
