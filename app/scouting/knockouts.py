@@ -114,9 +114,9 @@ def qualifying_certificate(
 ) -> list[ColumnElement[bool]]:
     """Conditions on `supplier_certification` for a certificate that `rule` admits (of
     `standard`, if given): search's `valid_certificate` on the rule's day at its trust level,
-    the SQL twin of `CertificateRule.qualifies` (and of the index's
-    `valid_certificates`, which the matches use). At the lowest level every certificate
-    counts, and no condition on `verification` is added."""
+    the SQL twin of `CertificateRule.qualifies` (and of the index's `valid_certificates`,
+    which the matches use). At the lowest level every certificate counts, and no condition on
+    `verification` is added."""
     level = None if rule.counts_every_level else rule.min_verification
     return valid_certificate(day=rule.day, verification=level, standard=standard)
 
