@@ -2,7 +2,7 @@
 
 Builds the search index once, then ranks `--requests` distinct requests (bench/workload.py's
 generator, drawn from the catalogue and a sample of supplier profiles read from the database)
-with `app.scouting.service.rank`, each asked once, and prints p50 / p95 / max in ms.
+with `app.scouting.ranking.rank`, each asked once, and prints p50 / p95 / max in ms.
 
 Usage: DATABASE_URL=sqlite:////tmp/scouting_100k.db python bench/scouting_rank.py \
        [--requests 30] [--seed 7]
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.db import get_engine
-from app.scouting import service
+from app.scouting import ranking
 from app.scouting.models import ScoutingRequest
 from app.search.engine import engine_for
 from app.suppliers.models import Supplier
@@ -87,8 +87,8 @@ def main() -> None:
         for n in range(args.requests):
             request = as_request(scouting_request(rnd, v, today, n))
             started = time.perf_counter()
-            criteria = service.criteria_of(session=session, request=request)
-            ranked = service.rank(session=session, request=request, criteria=criteria)
+            criteria = ranking.criteria_of(session=session, request=request)
+            ranked = ranking.rank(session=session, criteria=criteria)
             times.append((time.perf_counter() - started) * 1000)
             sizes.append(len(ranked))
     times.sort()

@@ -7,7 +7,10 @@ from asgi_correlation_id import correlation_id
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
+from app.audit.schemas import AuditEventPublic, AuditPage
 from app.auth.caller import Caller
+from app.cursors import decode_cursor, encode_cursor
+from app.errors import field_error, invalid
 
 
 def record(
@@ -61,7 +64,7 @@ def list_events(
     *,
     session: Session,
     limit: int,
-    before_id: int | None = None,
+    cursor: str | None = None,
     entity: str | None = None,
     entity_id: int | None = None,
     key_id: int | None = None,
@@ -69,9 +72,14 @@ def list_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> list[AuditEvent]:
-    """Newest first; `limit + 1` rows so the caller can tell whether more follow."""
+) -> AuditPage:
+    """A page of events, newest first, from the position of `cursor`."""
     query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit + 1)
+    if cursor is not None:
+        before_id = decode_cursor(cursor).get("audit_before")
+        if not isinstance(before_id, int):
+            raise invalid([field_error(["query", "cursor"], "not an audit cursor")])
+        query = query.where(col(AuditEvent.id) < before_id)
     for column, value in (
         (AuditEvent.entity, entity),
         (AuditEvent.entity_id, entity_id),
@@ -81,10 +89,14 @@ def list_events(
     ):
         if value is not None:
             query = query.where(column == value)
-    if before_id is not None:
-        query = query.where(col(AuditEvent.id) < before_id)
     if since is not None:
         query = query.where(col(AuditEvent.occurred_at) >= since)
     if until is not None:
         query = query.where(col(AuditEvent.occurred_at) < until)
-    return list(session.exec(query))
+    events = list(session.exec(query))
+    more = len(events) > limit
+    events = events[:limit]
+    return AuditPage(
+        items=[AuditEventPublic.model_validate(e) for e in events],
+        next_cursor=encode_cursor({"audit_before": events[-1].id}) if more else None,
+    )

@@ -6,12 +6,11 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
-from app.catalogue.labels import LabelCodes, LanguageDep, add_vary
+from app.catalogue.labels import LanguageDep, add_vary
 from app.changes import service
-from app.changes.schemas import ChangeEventPublic, ChangePage
+from app.changes.schemas import ChangePage
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.suppliers.generation import data_generation
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 
@@ -42,39 +41,14 @@ def list_changes(
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> ChangePage | Response:
     """Supplier created/updated/deleted events in commit order (admin, partner, buyer)."""
-    position = int(after or 0)
-    events = service.list_changes(session=session, after=position, limit=limit + 1, caller=caller)
-    has_more = len(events) > limit
-    events = events[:limit]
-    last = events[-1][0].seq if events else position
-    # Lazily filled records show the current state, so the data generation is part of the tag.
-    # Italian labels are another representation, hence another tag.
-    etag = f'"{last}-{len(events)}-{data_generation(session)}{"-it" if lang == "it" else ""}"'
-    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+    held = {t.strip() for t in if_none_match.split(",")} if if_none_match is not None else set()
+    etag, page = service.read_feed(
+        session=session, caller=caller, after=int(after or 0), limit=limit, lang=lang, held=held
+    )
+    if page is None:
         not_modified = Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         not_modified.headers["Content-Language"] = lang
         add_vary(not_modified, "Accept-Language")
         return not_modified
     response.headers["ETag"] = etag
-    codes = LabelCodes()
-    for _, supplier in events:
-        if supplier is not None:
-            codes.add_supplier(supplier)
-    return ChangePage(
-        items=[
-            ChangeEventPublic.model_validate(  # the type and a stored record, checked
-                {
-                    "id": str(event.seq),
-                    "type": f"supplier.{event.kind}",
-                    "occurred_at": event.occurred_at,
-                    "supplier_id": event.supplier_id,
-                    "version": event.version,
-                    "supplier": supplier,
-                }
-            )
-            for event, supplier in events
-        ],
-        next_cursor=str(last),
-        has_more=has_more,
-        labels=codes.labels(session=session, lang=lang),
-    )
+    return page

@@ -5,6 +5,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.auth.caller import Caller
+from app.catalogue.labels import LabelCodes, Language
+from app.changes.schemas import ChangeEventPublic, ChangePage
+from app.suppliers.generation import data_generation
 from app.suppliers.models import ChangeEvent
 from app.suppliers.schemas import SupplierPublic
 from app.suppliers.service import current_contacts, public_records
@@ -40,3 +43,46 @@ def list_changes(
         return {**event.payload, "contact": contact}
 
     return [(event, record(event)) for event in events]
+
+
+def read_feed(
+    *,
+    session: Session,
+    caller: Caller,
+    after: int,
+    limit: int,
+    lang: Language,
+    held: set[str],
+) -> tuple[str, ChangePage | None]:
+    """The ETag of the page of events after `after`, and the page, its codes labelled; no page
+    when the caller already holds that ETag (one of `held`)."""
+    events = list_changes(session=session, after=after, limit=limit + 1, caller=caller)
+    has_more = len(events) > limit
+    events = events[:limit]
+    last = events[-1][0].seq if events else after
+    # Lazily filled records show the current state, so the data generation is part of the tag.
+    # Italian labels are another representation, hence another tag.
+    etag = f'"{last}-{len(events)}-{data_generation(session)}{"-it" if lang == "it" else ""}"'
+    if etag in held:
+        return etag, None
+    codes = LabelCodes()
+    for _, supplier in events:
+        if supplier is not None:
+            codes.add_supplier(supplier)
+    page = ChangePage(
+        items=[
+            ChangeEventPublic(
+                id=str(event.seq),
+                type=f"supplier.{event.kind}",  # type: ignore[arg-type]
+                occurred_at=event.occurred_at,
+                supplier_id=event.supplier_id,
+                version=event.version,
+                supplier=supplier,  # type: ignore[arg-type]
+            )
+            for event, supplier in events
+        ],
+        next_cursor=str(last),
+        has_more=has_more,
+        labels=codes.labels(session=session, lang=lang),
+    )
+    return etag, page

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.auth.caller import SYSTEM, Caller
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
-from app.errors import ValidationProblem, field_error
+from app.errors import UnsupportedMediaType, ValidationProblem, field_error, invalid
 from app.partners.service import (
     CSV_COLUMNS,
     CSV_FORMATTED_COLUMNS,
@@ -575,6 +575,29 @@ def _write_batch(
 
 
 # ---------------------------------------------------------------- the import
+
+
+def import_upload(
+    *,
+    session: Session,
+    file: IO[bytes],
+    content_type: str | None,
+    fmt: Format | None,
+    actor: Caller,
+    dry_run: bool,
+) -> ImportReport:
+    """An uploaded file imported: 422 when it is empty, 415 when its format is neither given
+    (`fmt`) nor declared or sniffed (`detect_format`)."""
+    head = file.read(4096)
+    file.seek(0)
+    if not head.strip():
+        raise invalid([field_error(["body"], "the file is empty")])
+    fmt = fmt or detect_format(content_type=content_type, head=head)
+    if fmt is None:
+        raise UnsupportedMediaType(
+            detail=f"Send text/csv or application/x-ndjson, not {content_type}."
+        )
+    return import_suppliers(session=session, stream=file, fmt=fmt, actor=actor, dry_run=dry_run)
 
 
 def import_suppliers(

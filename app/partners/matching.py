@@ -37,7 +37,15 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from app.auth.caller import Caller
-from app.partners.schemas import MatchItem, MatchReason, MatchRequest, ReasonCode, website_host
+from app.catalogue.labels import LabelCodes, Language
+from app.partners.schemas import (
+    DuplicateMatchPage,
+    MatchItem,
+    MatchReason,
+    MatchRequest,
+    ReasonCode,
+    website_host,
+)
 from app.search.engine import engine_for
 from app.search.index import to_numpy
 from app.search.text import fold
@@ -499,9 +507,28 @@ def candidate_ids(*, session: Session, candidate: Record, raw: MatchRequest) -> 
 
 
 def match_suppliers(
+    *,
+    session: Session,
+    body: MatchRequest,
+    caller: Caller,
+    limit: int,
+    min_confidence: float,
+    lang: Language,
+) -> DuplicateMatchPage:
+    """Live suppliers that are probably the candidate, most confident first (then by id); the
+    codes shown labelled."""
+    items = _matches(
+        session=session, body=body, caller=caller, limit=limit, min_confidence=min_confidence
+    )
+    codes = LabelCodes()
+    for item in items:
+        codes.add_supplier(item.supplier)
+    return DuplicateMatchPage(items=items, labels=codes.labels(session=session, lang=lang))
+
+
+def _matches(
     *, session: Session, body: MatchRequest, caller: Caller, limit: int, min_confidence: float
 ) -> list[MatchItem]:
-    """Live suppliers that are probably the candidate, most confident first (then by id)."""
     candidate = candidate_record(body)
     ids = candidate_ids(session=session, candidate=candidate, raw=body)
     if not ids:

@@ -11,16 +11,10 @@ from sqlmodel import Session
 
 from app.auth.caller import Caller
 from app.auth.deps import AdminDep, require_roles
-from app.catalogue.labels import LabelCodes, LanguageDep
+from app.catalogue.labels import LanguageDep
 from app.config import get_settings
 from app.db import SessionDep, get_session, with_deadline
-from app.errors import (
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    field_error,
-    invalid,
-    problem_responses,
-)
+from app.errors import PayloadTooLarge, problem_responses
 from app.partners import importing, matching, service
 from app.partners.schemas import DuplicateMatchPage, MatchRequest
 
@@ -56,8 +50,7 @@ def export_suppliers(
     ] = "jsonl",
 ) -> StreamingResponse:
     """Stream every live supplier as JSON lines or CSV (admin, partner, buyer)."""
-    suppliers = service.live_suppliers(session=session, caller=caller)
-    lines = service.jsonl_lines(suppliers) if format == "jsonl" else service.csv_lines(suppliers)
+    lines = service.export_lines(session=session, caller=caller, fmt=format)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
         lines,
@@ -166,17 +159,13 @@ def import_suppliers(
     ] = None,
 ) -> importing.ImportReport:
     """Upsert suppliers by VAT number from CSV or JSON lines, all or nothing (admin)."""
-    head = file.read(4096)
-    file.seek(0)
-    if not head.strip():
-        raise invalid([field_error(["body"], "the file is empty")])
-    fmt = format or importing.detect_format(content_type=content_type, head=head)
-    if fmt is None:
-        raise UnsupportedMediaType(
-            detail=f"Send text/csv or application/x-ndjson, not {content_type}."
-        )
-    return importing.import_suppliers(
-        session=session, stream=file, fmt=fmt, actor=caller, dry_run=dry_run
+    return importing.import_upload(
+        session=session,
+        file=file,
+        content_type=content_type,
+        fmt=format,
+        actor=caller,
+        dry_run=dry_run,
     )
 
 
@@ -208,10 +197,11 @@ def match_suppliers(
     ] = 0.5,
 ) -> DuplicateMatchPage:
     """Live suppliers that are probably the same company as a candidate (admin, partner)."""
-    items = matching.match_suppliers(
-        session=session, body=body, caller=caller, limit=limit, min_confidence=min_confidence
+    return matching.match_suppliers(
+        session=session,
+        body=body,
+        caller=caller,
+        limit=limit,
+        min_confidence=min_confidence,
+        lang=lang,
     )
-    codes = LabelCodes()
-    for item in items:
-        codes.add_supplier(item.supplier)
-    return DuplicateMatchPage(items=items, labels=codes.labels(session=session, lang=lang))

@@ -161,3 +161,9 @@ def csv_lines(suppliers: Iterator[SupplierPublic]) -> Iterator[str]:
             yield buffer.getvalue()
 
     return _chunked(rows())
+
+
+def export_lines(*, session: Session, caller: Caller, fmt: str) -> Iterator[str]:
+    """Every live supplier the caller may read, as JSON lines (`jsonl`) or CSV (`csv`)."""
+    suppliers = live_suppliers(session=session, caller=caller)
+    return jsonl_lines(suppliers) if fmt == "jsonl" else csv_lines(suppliers)

@@ -48,7 +48,15 @@ class ScoutingRequest(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version_column)
 
 
-class ScoutingMark(SQLModel, table=True):
+class MatchRecord(SQLModel):
+    """A row about one match of a request: one per request and supplier."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="scouting_request.id", ondelete="CASCADE")
+    supplier_id: int = Field(foreign_key="supplier.id", index=True, ondelete="CASCADE")
+
+
+class ScoutingMark(MatchRecord, table=True):
     """The buyer's verdict on one match: shortlisted or excluded, with a note."""
 
     __tablename__ = "scouting_mark"
@@ -56,15 +64,12 @@ class ScoutingMark(SQLModel, table=True):
         sa.UniqueConstraint("request_id", "supplier_id", name="uq_scouting_mark_request_supplier"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="scouting_request.id", ondelete="CASCADE")
-    supplier_id: int = Field(foreign_key="supplier.id", index=True, ondelete="CASCADE")
     state: str = Field(max_length=16)
     note: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
 
-class ScoutingResponse(SQLModel, table=True):
+class ScoutingResponse(MatchRecord, table=True):
     """A supplier's answer to a request it matches; a second answer replaces the first."""
 
     __tablename__ = "scouting_response"
@@ -74,9 +79,6 @@ class ScoutingResponse(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="scouting_request.id", ondelete="CASCADE")
-    supplier_id: int = Field(foreign_key="supplier.id", index=True, ondelete="CASCADE")
     status: str = Field(max_length=16)
     message: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))

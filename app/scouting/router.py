@@ -6,11 +6,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
-from app.catalogue.labels import LabelCodes, LabelKind, Language, LanguageDep, add_vary
+from app.catalogue.labels import Language, LanguageDep, add_vary
 from app.db import SessionDep, with_deadline
-from app.errors import check_if_match, field_error, invalid, problem_responses
-from app.scouting import service
-from app.scouting.models import ScoutingRequest
+from app.errors import problem_responses
+from app.scouting import requests, service, verdicts
 from app.scouting.schemas import (
     MarkFilter,
     MarkIn,
@@ -22,7 +21,6 @@ from app.scouting.schemas import (
     ScoutingRequestCreate,
     ScoutingRequestDetail,
     ScoutingRequestPage,
-    ScoutingRequestPublic,
     ScoutingRequestUpdate,
 )
 
@@ -43,50 +41,17 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 Cursor = Annotated[
     str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
 ]
-# The kind of code an explanation's `code` is, by criterion (provinces are not labelled).
-CRITERION_KINDS: dict[str, LabelKind] = {
-    "supply_chain": "supply_chain",
-    "required_capability": "capability",
-    "preferred_capability": "capability",
-    "required_certification": "certification",
-    "certificate_lapses": "certification",
-    "size_class": "size_class",
-}
 
 
-def _request_codes(codes: LabelCodes, request: ScoutingRequestPublic) -> LabelCodes:
-    """Add the codes a scouting request shows."""
-    codes.add("supply_chain", request.supply_chains)
-    codes.add("capability", [*request.required_capabilities, *request.preferred_capabilities])
-    codes.add("certification", request.required_certifications)
-    codes.add("size_class", request.size_classes)
-    return codes.add("verification", [request.min_verification])
-
-
-def _represent(
-    session: SessionDep,
-    found: ScoutingRequest,
-    caller: Caller,
-    response: Response,
-    lang: Language,
+def _with_etag(
+    response: Response, detail: ScoutingRequestDetail, lang: Language
 ) -> ScoutingRequestDetail:
-    """The request as the caller may see it, its codes labelled, with its ETag."""
-    public = service.to_public(session=session, request=found, caller=caller)
-    labels = _request_codes(LabelCodes(), public).labels(session=session, lang=lang)
+    """The request's ETag and `Vary` headers."""
     # Italian labels are another representation, hence another tag (If-Match reads the
     # version before the `-`).
-    response.headers["ETag"] = f'"{public.version}-it"' if lang == "it" else f'"{public.version}"'
+    response.headers["ETag"] = f'"{detail.version}-it"' if lang == "it" else f'"{detail.version}"'
     add_vary(response, "Authorization")
-    return ScoutingRequestDetail(**dict(public), labels=labels)
-
-
-def _writable(
-    session: SessionDep, request_id: int, caller: Caller, if_match: str | None
-) -> ScoutingRequest:
-    """The caller's own request (admins: any), its `If-Match` checked."""
-    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    check_if_match(if_match, version=found.version, subject=f"Scouting request {found.id}")
-    return found
+    return detail
 
 
 @router.post(
@@ -104,11 +69,11 @@ def create_scouting_request(
     lang: LanguageDep,
 ) -> ScoutingRequestDetail:
     """Post a scouting request (buyer, admin); it belongs to the key that posts it."""
-    created = service.create_request(session=session, data=body, caller=caller)
+    created = requests.create_request(session=session, data=body, caller=caller, lang=lang)
     response.headers["Location"] = str(
         request.url_for("get_scouting_request", request_id=created.id)
     )
-    return _represent(session, created, caller, response, lang)
+    return _with_etag(response, created, lang)
 
 
 @router.get("", response_model=ScoutingRequestPage, responses=problem_responses(422))
@@ -131,18 +96,15 @@ def list_scouting_requests(
     cursor: Cursor = None,
 ) -> ScoutingRequestPage:
     """List your own requests (admins: all), or as a supplier the open requests you match."""
-    if matching == "me" and caller.role != "supplier":
-        raise invalid([field_error(["query", "matching"], "`me` is for supplier keys")])
-    if caller.role == "supplier" and status_ == "closed":
-        raise invalid([field_error(["query", "status"], "suppliers see open requests only")])
-    page = service.list_requests(
-        session=session, caller=caller, status=status_, limit=limit, cursor=cursor
+    return requests.list_requests(
+        session=session,
+        caller=caller,
+        matching=matching,
+        status=status_,
+        limit=limit,
+        cursor=cursor,
+        lang=lang,
     )
-    codes = LabelCodes()
-    for item in page.items:
-        _request_codes(codes, item)
-    page.labels = codes.labels(session=session, lang=lang)
-    return page
 
 
 @router.get("/{request_id}", response_model=ScoutingRequestDetail, responses=problem_responses(404))
@@ -154,8 +116,8 @@ def get_scouting_request(
     lang: LanguageDep,
 ) -> ScoutingRequestDetail:
     """Read a request: its owner and admins with every response; a matching supplier its own."""
-    found = service.get_visible_request(session=session, request_id=request_id, caller=caller)
-    return _represent(session, found, caller, response, lang)
+    found = requests.read_request(session=session, request_id=request_id, caller=caller, lang=lang)
+    return _with_etag(response, found, lang)
 
 
 @router.patch(
@@ -173,9 +135,15 @@ def update_scouting_request(
     if_match: IfMatch = None,
 ) -> ScoutingRequestDetail:
     """Change an open request (owner, admin); honours `If-Match`; 409 once closed."""
-    found = _writable(session, request_id, caller, if_match)
-    updated = service.update_request(session=session, request=found, data=body, caller=caller)
-    return _represent(session, updated, caller, response, lang)
+    updated = requests.update_request(
+        session=session,
+        request_id=request_id,
+        data=body,
+        caller=caller,
+        if_match=if_match,
+        lang=lang,
+    )
+    return _with_etag(response, updated, lang)
 
 
 @router.post(
@@ -192,9 +160,10 @@ def close_scouting_request(
     if_match: IfMatch = None,
 ) -> ScoutingRequestDetail:
     """Close an open request (owner, admin): no more responses or changes; 409 if closed."""
-    found = _writable(session, request_id, caller, if_match)
-    closed = service.close_request(session=session, request=found, caller=caller)
-    return _represent(session, closed, caller, response, lang)
+    closed = requests.close_request(
+        session=session, request_id=request_id, caller=caller, if_match=if_match, lang=lang
+    )
+    return _with_etag(response, closed, lang)
 
 
 @router.get(
@@ -214,20 +183,15 @@ def list_scouting_matches(
 ) -> MatchPage:
     """Suppliers passing the knock-outs, best first, each with its score explained (owner);
     the codes shown are labelled in `labels`."""
-    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    page = service.list_matches(
-        session=session, request=found, caller=caller, state=state, limit=limit, cursor=cursor
+    return service.list_matches(
+        session=session,
+        request_id=request_id,
+        caller=caller,
+        state=state,
+        limit=limit,
+        cursor=cursor,
+        lang=lang,
     )
-    codes = LabelCodes()
-    for match in page.items:
-        codes.add_supplier(match.supplier)
-        for note in (*match.matched, *match.missing, *match.warnings):
-            kind = CRITERION_KINDS.get(note.criterion)
-            if kind is not None:
-                codes.add(kind, [note.code])
-            codes.add("verification", [note.verification])
-    page.labels = codes.labels(session=session, lang=lang)
-    return page
 
 
 @router.put(
@@ -243,9 +207,8 @@ def mark_scouting_match(
     caller: BuyerDep,
 ) -> MarkPublic:
     """Shortlist or exclude a match, with a note (owner, admin); 404 if not a match."""
-    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    return service.set_mark(
-        session=session, request=found, supplier_id=supplier_id, data=body, caller=caller
+    return verdicts.set_mark(
+        session=session, request_id=request_id, supplier_id=supplier_id, data=body, caller=caller
     )
 
 
@@ -258,8 +221,9 @@ def unmark_scouting_match(
     request_id: RequestId, supplier_id: SupplierId, session: SessionDep, caller: BuyerDep
 ) -> Response:
     """Remove the mark of a match (owner, admin)."""
-    found = service.get_owned_request(session=session, request_id=request_id, caller=caller)
-    service.delete_mark(session=session, request=found, supplier_id=supplier_id, caller=caller)
+    verdicts.delete_mark(
+        session=session, request_id=request_id, supplier_id=supplier_id, caller=caller
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -280,7 +244,7 @@ def respond_to_scouting_request(
     response: Response,
 ) -> ResponsePublic:
     """Answer an open request you match (supplier key): interested or declined, a message."""
-    answer, created = service.respond(
+    answer, created = verdicts.respond(
         session=session, request_id=request_id, data=body, caller=caller
     )
     if not created:

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col
 
 from app.auth.caller import Caller
+from app.catalogue.labels import KINDS, LabelCodes, Language
 from app.cursors import cursor_mismatch, decode_cursor, encode_cursor
 from app.search.engine import engine_for
 from app.search.highlight import Marker
@@ -31,6 +32,7 @@ from app.search.index import (
     to_bitmap,
     to_numpy,
 )
+from app.search.query import SearchParams, read_query
 from app.search.schemas import Highlights, SearchItem, SearchPage, SearchQuery
 from app.search.text import fuzzy_names, name_needle, parse_query
 from app.suppliers.models import SupplierCertification
@@ -120,6 +122,20 @@ def _cursor_position(query: SearchQuery) -> tuple[Any, int] | None:
         return _decode_key(query, payload.get("k")), payload["i"]
     except (TypeError, ValueError):
         raise cursor_mismatch() from None
+
+
+def search(*, session: Session, caller: Caller, lang: Language, params: SearchParams) -> SearchPage:
+    """`GET /suppliers`: the parameters read into a query, its page, the codes shown labelled."""
+    query, descendants = read_query(session=session, params=params)
+    page = search_suppliers(session=session, query=query, caller=caller, descendants=descendants)
+    codes = LabelCodes()
+    for item in page.items:
+        codes.add_supplier(item)
+    for name, counts in page.facets.items():
+        if name in KINDS:  # every facet but province
+            codes.add(name, counts)  # type: ignore[arg-type]
+    page.labels = codes.labels(session=session, lang=lang)
+    return page
 
 
 def search_suppliers(

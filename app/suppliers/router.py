@@ -5,11 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from app.auth.deps import OPTIONAL_KEY, AdminDep, CallerDep, SupplierEditorDep
-from app.catalogue.labels import LabelCodes, Language, LanguageDep, add_vary
+from app.catalogue.labels import Language, LanguageDep, add_vary
 from app.db import SessionDep
-from app.errors import Forbidden, check_if_match, problem_responses
+from app.errors import problem_responses
 from app.suppliers import service
-from app.suppliers.models import Supplier
 from app.suppliers.schemas import SupplierCreate, SupplierDetail, SupplierPublic, SupplierUpdate
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
@@ -22,15 +21,6 @@ def _etag(supplier: SupplierPublic, lang: Language) -> str:
     # hence different tags (`If-Match` reads only the version before the first `-`).
     tag = str(supplier.version) if supplier.contact is not None else f"{supplier.version}-p"
     return f'"{tag}-it"' if lang == "it" else f'"{tag}"'
-
-
-def _detail(
-    session: SessionDep, supplier: Supplier, *, show_contact: bool, lang: Language
-) -> SupplierDetail:
-    """The supplier's record as the caller may see it, with the labels of its codes."""
-    public = service.to_public(supplier, show_contact=show_contact)
-    labels = LabelCodes().add_supplier(public).labels(session=session, lang=lang)
-    return SupplierDetail(**dict(public), labels=labels)
 
 
 def _with_caching_headers(response: Response, public: SupplierPublic, lang: Language) -> None:
@@ -53,9 +43,8 @@ def create_supplier(
     lang: LanguageDep,
 ) -> SupplierDetail:
     """Register a supplier (admin)."""
-    supplier = service.create_supplier(session=session, data=body, actor=admin)
-    public = _detail(session, supplier, show_contact=True, lang=lang)
-    response.headers["Location"] = str(request.url_for("get_supplier", supplier_id=supplier.id))
+    public = service.create_detail(session=session, data=body, actor=admin, lang=lang)
+    response.headers["Location"] = str(request.url_for("get_supplier", supplier_id=public.id))
     _with_caching_headers(response, public, lang)
     return public
 
@@ -79,9 +68,7 @@ def get_supplier(
 ) -> SupplierDetail | Response:
     """Read one supplier, its codes labelled; send `If-None-Match` with its ETag to get 304
     when unchanged."""
-    supplier = service.get_supplier(session=session, supplier_id=supplier_id)
-    show_contact = caller.may_see_contact_of(supplier_id)
-    public = _detail(session, supplier, show_contact=show_contact, lang=lang)
+    public = service.get_detail(session=session, supplier_id=supplier_id, caller=caller, lang=lang)
     etag = _etag(public, lang)
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
@@ -110,12 +97,14 @@ def update_supplier(
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> SupplierDetail:
     """Change a supplier (admin, or the supplier's own key); honours `If-Match`."""
-    if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
-        raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
-    supplier = service.get_supplier(session=session, supplier_id=supplier_id)
-    check_if_match(if_match, version=supplier.version, subject=f"Supplier {supplier.id}")
-    supplier = service.update_supplier(session=session, supplier=supplier, data=body, caller=caller)
-    public = _detail(session, supplier, show_contact=True, lang=lang)
+    public = service.update_detail(
+        session=session,
+        supplier_id=supplier_id,
+        data=body,
+        caller=caller,
+        if_match=if_match,
+        lang=lang,
+    )
     _with_caching_headers(response, public, lang)
     return public
 
@@ -132,7 +121,7 @@ def delete_supplier(
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
     """Soft-delete a supplier (admin); it then reads as 410 Gone."""
-    supplier = service.get_supplier(session=session, supplier_id=supplier_id)
-    check_if_match(if_match, version=supplier.version, subject=f"Supplier {supplier.id}")
-    service.delete_supplier(session=session, supplier=supplier, actor=admin)
+    service.delete_supplier(
+        session=session, supplier_id=supplier_id, actor=admin, if_match=if_match
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

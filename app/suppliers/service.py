@@ -9,9 +9,10 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.auth.caller import Caller
+from app.catalogue.labels import LabelCodes, Language
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
-from app.errors import Conflict, Forbidden, Gone, NotFound, field_error, invalid
+from app.errors import Conflict, Forbidden, Gone, NotFound, check_if_match, field_error, invalid
 from app.suppliers.models import (
     Supplier,
     SupplierCapability,
@@ -27,6 +28,7 @@ from app.suppliers.schemas import (
     ContactPublic,
     Location,
     SupplierCreate,
+    SupplierDetail,
     SupplierPublic,
     SupplierUpdate,
 )
@@ -495,9 +497,66 @@ def update_supplier(
     return _reloaded(session=session, supplier_id=supplier.id)  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
 
 
-def delete_supplier(*, session: Session, supplier: Supplier, actor: Caller) -> None:
+def delete_supplier(
+    *, session: Session, supplier_id: int, actor: Caller, if_match: str | None
+) -> None:
     """Soft delete: the row stays (for the change feed) but disappears from every read; its
     contact is erased (personal data is kept no longer than the supplier is listed)."""
+    supplier = _if_match(session=session, supplier_id=supplier_id, if_match=if_match)
     written = SupplierWrite(kind="deleted", supplier_id=supplier.id, version=supplier.version)
     write(session.connection(), [written], actor=actor)
     session.expire(supplier)
+
+
+# ---------------------------------------------------------------- the routes' representations
+
+
+def _detail(
+    *, session: Session, supplier: Supplier, show_contact: bool, lang: Language
+) -> SupplierDetail:
+    """The supplier's record as the caller may see it, with the labels of its codes."""
+    public = to_public(supplier, show_contact=show_contact)
+    labels = LabelCodes().add_supplier(public).labels(session=session, lang=lang)
+    return SupplierDetail(**dict(public), labels=labels)
+
+
+def _if_match(*, session: Session, supplier_id: int, if_match: str | None) -> Supplier:
+    """A live supplier, its `If-Match` checked."""
+    supplier = get_supplier(session=session, supplier_id=supplier_id)
+    check_if_match(if_match, version=supplier.version, subject=f"Supplier {supplier.id}")
+    return supplier
+
+
+def get_detail(
+    *, session: Session, supplier_id: int, caller: Caller, lang: Language
+) -> SupplierDetail:
+    """One live supplier as the caller may see it, its codes labelled."""
+    supplier = get_supplier(session=session, supplier_id=supplier_id)
+    show_contact = caller.may_see_contact_of(supplier_id)
+    return _detail(session=session, supplier=supplier, show_contact=show_contact, lang=lang)
+
+
+def create_detail(
+    *, session: Session, data: SupplierCreate, actor: Caller, lang: Language
+) -> SupplierDetail:
+    """Register a supplier; its record, codes labelled."""
+    supplier = create_supplier(session=session, data=data, actor=actor)
+    return _detail(session=session, supplier=supplier, show_contact=True, lang=lang)
+
+
+def update_detail(
+    *,
+    session: Session,
+    supplier_id: int,
+    data: SupplierUpdate,
+    caller: Caller,
+    if_match: str | None,
+    lang: Language,
+) -> SupplierDetail:
+    """Change a supplier (admins, or the supplier's own key), its `If-Match` checked; its
+    record, codes labelled."""
+    if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
+        raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
+    supplier = _if_match(session=session, supplier_id=supplier_id, if_match=if_match)
+    supplier = update_supplier(session=session, supplier=supplier, data=data, caller=caller)
+    return _detail(session=session, supplier=supplier, show_contact=True, lang=lang)

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
 from app.config import Settings, get_settings
-from app.cursors import decode_cursor, encode_cursor
-from app.db import SessionDep, utcnow
-from app.errors import field_error, invalid, problem_responses
+from app.db import SessionDep
+from app.errors import problem_responses
 from app.webhooks import service
 from app.webhooks.schemas import (
     DeliveryPage,
@@ -43,26 +42,23 @@ def create_webhook(
     response: Response,
 ) -> WebhookCreated:
     """Register a URL for events; the signing secret is shown only in this response."""
-    subscription, secret = service.create_subscription(
+    created = service.create_subscription(
         session=session, data=body, actor=caller, settings=settings
     )
-    [public] = service.to_public(session=session, subscriptions=[subscription], now=utcnow())
-    response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=subscription.id))
-    return WebhookCreated(**public.model_dump(), secret=secret)
+    response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=created.id))
+    return created
 
 
 @router.get("", response_model=list[WebhookPublic])
 def list_webhooks(session: SessionDep, caller: HookOwnerDep) -> list[WebhookPublic]:
     """Subscriptions of the calling key (admins: all of them)."""
-    found = service.list_subscriptions(session=session, caller=caller)
-    return service.to_public(session=session, subscriptions=found, now=utcnow())
+    return service.list_subscriptions(session=session, caller=caller)
 
 
 @router.get("/{webhook_id}", response_model=WebhookPublic, responses=problem_responses(404))
 def get_webhook(webhook_id: WebhookId, session: SessionDep, caller: HookOwnerDep) -> WebhookPublic:
     """One subscription (never its secret)."""
-    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
-    return service.to_public(session=session, subscriptions=[found], now=utcnow())[0]
+    return service.read_subscription(session=session, subscription_id=webhook_id, caller=caller)
 
 
 @router.delete(
@@ -70,8 +66,7 @@ def get_webhook(webhook_id: WebhookId, session: SessionDep, caller: HookOwnerDep
 )
 def delete_webhook(webhook_id: WebhookId, session: SessionDep, caller: HookOwnerDep) -> Response:
     """Unsubscribe: nothing more is sent, pending deliveries are dropped."""
-    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
-    service.delete_subscription(session=session, subscription=found, actor=caller, now=utcnow())
+    service.delete_subscription(session=session, subscription_id=webhook_id, actor=caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -91,27 +86,13 @@ def list_deliveries(
     cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
 ) -> DeliveryPage:
     """The delivery log, newest first: status, attempts, answers and errors."""
-    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
-    before_id = None
-    if cursor is not None:
-        position = decode_cursor(cursor)
-        before_id = position.get("deliveries_before")
-        if not isinstance(before_id, int) or position.get("webhook") != webhook_id:
-            raise invalid([field_error(["query", "cursor"], "not a cursor of this delivery log")])
-    deliveries = service.list_deliveries(
+    return service.list_deliveries(
         session=session,
-        subscription_id=found.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
-        limit=limit,
-        before_id=before_id,
+        subscription_id=webhook_id,
+        caller=caller,
         status=status_,
-    )
-    more = len(deliveries) > limit
-    deliveries = deliveries[:limit]
-    return DeliveryPage(
-        items=service.deliveries_public(session=session, deliveries=deliveries),
-        next_cursor=encode_cursor({"deliveries_before": deliveries[-1].id, "webhook": webhook_id})
-        if more
-        else None,
+        limit=limit,
+        cursor=cursor,
     )
 
 
@@ -125,8 +106,6 @@ def retry_delivery(
     webhook_id: WebhookId, delivery_id: DeliveryId, session: SessionDep, caller: HookOwnerDep
 ) -> DeliveryPublic:
     """Send a delivery again as soon as the worker gets to it (e.g. after it failed)."""
-    found = service.get_subscription(session=session, subscription_id=webhook_id, caller=caller)
-    delivery = service.retry_delivery(
-        session=session, subscription=found, delivery_id=delivery_id, actor=caller, now=utcnow()
+    return service.retry_delivery(
+        session=session, subscription_id=webhook_id, delivery_id=delivery_id, actor=caller
     )
-    return service.deliveries_public(session=session, deliveries=[delivery])[0]

@@ -23,7 +23,8 @@ from app.auth.models import ApiKey
 from app.changes.schemas import ChangeEventPublic
 from app.changes.service import list_changes
 from app.config import Settings
-from app.db import try_transaction_lock
+from app.cursors import decode_cursor, encode_cursor
+from app.db import try_transaction_lock, utcnow
 from app.errors import Conflict, NotFound, field_error, invalid
 from app.suppliers.models import ChangeEvent, Supplier, SupplierCertification
 from app.suppliers.service import current_contacts
@@ -36,9 +37,11 @@ from app.webhooks.models import (
 )
 from app.webhooks.schemas import (
     DeliveryAttemptPublic,
+    DeliveryPage,
     DeliveryPublic,
     DeliveryStatus,
     WebhookCreate,
+    WebhookCreated,
     WebhookEvent,
     WebhookPublic,
 )
@@ -64,8 +67,8 @@ def _key_is_live(now: datetime) -> ColumnElement[bool]:
 
 def create_subscription(
     *, session: Session, data: WebhookCreate, actor: Caller, settings: Settings
-) -> tuple[WebhookSubscription, str]:
-    """Register a URL for events; returns the subscription and its secret (shown once)."""
+) -> WebhookCreated:
+    """Register a URL for events; the representation carries its secret (shown once)."""
     try:
         vet(
             data.url,
@@ -110,7 +113,8 @@ def create_subscription(
         entity_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=["url", "events", "secret", *(["name"] if data.name else [])],
     )
-    return subscription, secret
+    [public] = _publics(session=session, subscriptions=[subscription])
+    return WebhookCreated(**public.model_dump(), secret=secret)
 
 
 def _visible(caller: Caller) -> list[ColumnElement[bool]]:
@@ -120,19 +124,21 @@ def _visible(caller: Caller) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def list_subscriptions(*, session: Session, caller: Caller) -> list[WebhookSubscription]:
-    return list(
-        session.exec(
-            select(WebhookSubscription)
-            .where(*_visible(caller))
-            .order_by(col(WebhookSubscription.id))
-        )
+def list_subscriptions(*, session: Session, caller: Caller) -> list[WebhookPublic]:
+    """The subscriptions of the caller's key (admins: all of them)."""
+    found = session.exec(
+        select(WebhookSubscription).where(*_visible(caller)).order_by(col(WebhookSubscription.id))
     )
+    return _publics(session=session, subscriptions=list(found))
 
 
-def get_subscription(
-    *, session: Session, subscription_id: int, caller: Caller
-) -> WebhookSubscription:
+def read_subscription(*, session: Session, subscription_id: int, caller: Caller) -> WebhookPublic:
+    """One subscription the caller may see (never its secret); 404 otherwise."""
+    found = _subscription(session=session, subscription_id=subscription_id, caller=caller)
+    return _publics(session=session, subscriptions=[found])[0]
+
+
+def _subscription(*, session: Session, subscription_id: int, caller: Caller) -> WebhookSubscription:
     """A live subscription the caller may see; 404 otherwise (others' look like unknown ones)."""
     found = session.exec(
         select(WebhookSubscription).where(
@@ -144,12 +150,14 @@ def get_subscription(
     return found
 
 
-def to_public(
-    *, session: Session, subscriptions: Sequence[WebhookSubscription], now: datetime
+def _publics(
+    *, session: Session, subscriptions: Sequence[WebhookSubscription]
 ) -> list[WebhookPublic]:
     """API representations; `active` needs the owner keys' state."""
     owners = {s.owner_key_id for s in subscriptions}
-    live = set(session.exec(select(ApiKey.id).where(col(ApiKey.id).in_(owners), _key_is_live(now))))
+    live = set(
+        session.exec(select(ApiKey.id).where(col(ApiKey.id).in_(owners), _key_is_live(utcnow())))
+    )
     return [
         WebhookPublic(
             id=s.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
@@ -164,12 +172,11 @@ def to_public(
     ]
 
 
-def delete_subscription(
-    *, session: Session, subscription: WebhookSubscription, actor: Caller, now: datetime
-) -> None:
+def delete_subscription(*, session: Session, subscription_id: int, actor: Caller) -> None:
     """Stop deliveries: pending ones fail, the secret is forgotten; the log stays readable in
     the database but the subscription disappears from the API."""
-    subscription.deleted_at = now
+    subscription = _subscription(session=session, subscription_id=subscription_id, caller=actor)
+    subscription.deleted_at = utcnow()
     subscription.secret = ""
     session.flush()
     session.execute(
@@ -201,25 +208,41 @@ def list_deliveries(
     *,
     session: Session,
     subscription_id: int,
+    caller: Caller,
+    status: str | None,
     limit: int,
-    before_id: int | None = None,
-    status: str | None = None,
-) -> list[WebhookDelivery]:
-    """Newest first; `limit + 1` rows so the caller can tell whether more follow."""
+    cursor: str | None,
+) -> DeliveryPage:
+    """A page of a subscription's delivery log, newest first, from the position of `cursor`."""
+    found = _subscription(session=session, subscription_id=subscription_id, caller=caller)
     query = (
         select(WebhookDelivery)
-        .where(WebhookDelivery.subscription_id == subscription_id)
+        .where(WebhookDelivery.subscription_id == found.id)
         .order_by(col(WebhookDelivery.id).desc())
         .limit(limit + 1)
     )
-    if before_id is not None:
+    if cursor is not None:
+        position = decode_cursor(cursor)
+        before_id = position.get("deliveries_before")
+        if not isinstance(before_id, int) or position.get("webhook") != subscription_id:
+            raise invalid([field_error(["query", "cursor"], "not a cursor of this delivery log")])
         query = query.where(col(WebhookDelivery.id) < before_id)
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    return list(session.exec(query))
+    deliveries = list(session.exec(query))
+    more = len(deliveries) > limit
+    deliveries = deliveries[:limit]
+    return DeliveryPage(
+        items=_deliveries_public(session=session, deliveries=deliveries),
+        next_cursor=encode_cursor(
+            {"deliveries_before": deliveries[-1].id, "webhook": subscription_id}
+        )
+        if more
+        else None,
+    )
 
 
-def deliveries_public(
+def _deliveries_public(
     *, session: Session, deliveries: Sequence[WebhookDelivery]
 ) -> list[DeliveryPublic]:
     history: dict[int, list[DeliveryAttemptPublic]] = {d.id: [] for d in deliveries}  # type: ignore[misc]  # SQLModel types the key optional; a stored row has one
@@ -250,14 +273,10 @@ def deliveries_public(
 
 
 def retry_delivery(
-    *,
-    session: Session,
-    subscription: WebhookSubscription,
-    delivery_id: int,
-    actor: Caller,
-    now: datetime,
-) -> WebhookDelivery:
+    *, session: Session, subscription_id: int, delivery_id: int, actor: Caller
+) -> DeliveryPublic:
     """Queue a delivery again (whatever its status), due now; one more attempt if it fails."""
+    subscription = _subscription(session=session, subscription_id=subscription_id, caller=actor)
     delivery = session.exec(
         select(WebhookDelivery).where(
             WebhookDelivery.id == delivery_id,
@@ -267,7 +286,7 @@ def retry_delivery(
     if delivery is None:
         raise NotFound(detail=f"No delivery {delivery_id} for webhook {subscription.id}.")
     delivery.status = "pending"
-    delivery.next_attempt_at = now
+    delivery.next_attempt_at = utcnow()
     delivery.locked_until = None
     delivery.delivered_at = None
     session.flush()
@@ -279,7 +298,7 @@ def retry_delivery(
         entity_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=["deliveries"],
     )
-    return delivery
+    return _deliveries_public(session=session, deliveries=[delivery])[0]
 
 
 # ---------------------------------------------------------------- outbox: planning

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from app.scouting import ranking
+from app.scouting import weights
 from tests.factories import supplier_payload
 from tests.scouting.conftest import (
     API,
@@ -64,7 +64,7 @@ def test_explanations(client, world):
     assert ranked[0] == "Alfa Aerospace"
     for item in items.values():
         assert 0 <= item["score"] <= 1
-        assert item["score"] == pytest.approx(ranking.score(item["components"]), abs=1e-6)
+        assert item["score"] == pytest.approx(weights.score(item["components"]), abs=1e-6)
 
 
 def test_near_explained(client, world):
@@ -125,19 +125,19 @@ def test_more_required_coverage_never_ranks_lower(client, admin, make_key, cover
 
 def test_score_is_monotonic_in_every_component():
     """Property: raising any one component never lowers the score."""
-    names = list(ranking.WEIGHTS)
+    names = list(weights.WEIGHTS)
     levels = [0.0, 0.25, 0.5, 1.0]
     for name in names:
         for others in itertools.product([None, 0.0, 0.5, 1.0], repeat=2):
             base = {n: None for n in names}
             base[names[(names.index(name) + 1) % len(names)]] = others[0]
             base[names[(names.index(name) + 2) % len(names)]] = others[1]
-            scores = [ranking.score({**base, name: level}) for level in levels]
+            scores = [weights.score({**base, name: level}) for level in levels]
             assert scores == sorted(scores)
             if others[0] is not None or others[1] is not None:
                 assert scores[-1] > scores[0]
-    assert ranking.WEIGHTS["required_capabilities"] == max(ranking.WEIGHTS.values())
-    assert sum(ranking.WEIGHTS.values()) == pytest.approx(1.0)
+    assert weights.WEIGHTS["required_capabilities"] == max(weights.WEIGHTS.values())
+    assert sum(weights.WEIGHTS.values()) == pytest.approx(1.0)
 
 
 def test_paging_visits_every_match_once_in_order(client, world):
@@ -175,7 +175,7 @@ def test_lapsing_certificates_only_before_needed_by(client, world):
 
 
 def test_description_terms():
-    terms = ranking.description_terms(
+    terms = weights.description_terms(
         "Cerchiamo fornitori per la fresatura a 5 assi, with NDT testing of the parts"
     )
     assert terms == ["fresatura", "assi", "ndt", "testing", "parts"]

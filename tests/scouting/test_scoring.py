@@ -1,16 +1,16 @@
-"""The ranking on the search index (`app.scouting.scoring`) against the explained ranking.
+"""The ranking on the search index (`app.scouting.ranking`) against the explained ranking.
 
 Every candidate's score is computed on the index, in numpy; the page explains it component by
-component in Python (`ranking.assess`, from the database). Over suppliers that differ in every
-component, the two must agree, and the description words the index finds must be the ones each
-profile holds.
+component in Python (`explanations.assess`, from the database). Over suppliers that differ in
+every component, the two must agree, and the description words the index finds must be the
+ones each profile holds.
 """
 
 import itertools
 
 import pytest
 
-from app.scouting import ranking, service
+from app.scouting import explanations, ranking, weights
 from app.scouting.models import ScoutingRequest
 from app.scouting.schemas import MAX_CODES
 from app.suppliers.validation import PROVINCES
@@ -31,7 +31,7 @@ PLACES = [  # (province, city, location)
 ]
 EMPLOYEES = [35, 120, 5]  # small, medium, micro
 WORDS = ["inconel", "ingranaggi", "carrelli"]  # in no capability label
-LEVELS = list(ranking.TRUST)
+LEVELS = list(weights.TRUST)
 
 
 def supplier(n: int, capabilities: list[str]) -> dict:
@@ -89,8 +89,8 @@ def test_index_scores_equal_explained_scores(client, make_key, varied):
     for item in items:
         payload = varied[item["supplier"]["id"]]
         components = item["components"]
-        assert set(components) == set(ranking.WEIGHTS)  # every component asked for
-        assert item["score"] == pytest.approx(ranking.score(components), abs=1e-6)
+        assert set(components) == set(weights.WEIGHTS)  # every component asked for
+        assert item["score"] == pytest.approx(weights.score(components), abs=1e-6)
         # The words the index found in the profile are exactly those it holds.
         wanted = [w for w in WORDS if w in payload["description"]]
         mentioned = [e["detail"] for e in item["matched"] if e["criterion"] == "text"]
@@ -103,7 +103,7 @@ def test_index_scores_equal_explained_scores(client, make_key, varied):
             1 if "surface-treatment.anodizing" in held else 0
         )
         level = payload["certifications"][0]["verification"]
-        assert components["certificate_trust"] == ranking.TRUST[level]
+        assert components["certificate_trust"] == weights.TRUST[level]
         assert components["size"] == (1 if payload["employees"] == 35 else 0)
         province = payload["address"]["province"]
         if province == "VA":
@@ -157,7 +157,7 @@ def test_a_request_asking_for_everything(client, make_key, varied):
     items = all_matches(client, request["id"], buyer, limit=100)
     assert len(items) == len(varied)
     for item in items:
-        assert item["score"] == pytest.approx(ranking.score(item["components"]), abs=1e-6)
+        assert item["score"] == pytest.approx(weights.score(item["components"]), abs=1e-6)
     body |= {"required_certifications": standards[:50]}  # nobody holds them all
     request = client.post(API, json=body, headers=buyer).json()
     assert all_matches(client, request["id"], buyer) == []
@@ -189,20 +189,20 @@ def test_a_request_at_every_cap(client, make_key, varied):
 
     def share(wanted: list[str], held: set[str]) -> float:
         covered = [c for c in wanted if any(h == c or h.startswith(f"{c}.") for h in held)]
-        return round(len(covered) / len(wanted), ranking.SCORE_DIGITS)
+        return round(len(covered) / len(wanted), weights.SCORE_DIGITS)
 
     for item in items:
         payload = varied[item["supplier"]["id"]]
         components = item["components"]
-        assert set(components) == set(ranking.WEIGHTS) - {"certificate_trust"}
+        assert set(components) == set(weights.WEIGHTS) - {"certificate_trust"}
         # Components are shown rounded to 6 digits (1/12 of the words, 7/50 of the codes...):
         # recomputed from them, the score may differ by the rounding, never by a criterion.
-        assert item["score"] == pytest.approx(ranking.score(components), abs=2e-6)
+        assert item["score"] == pytest.approx(weights.score(components), abs=2e-6)
         held = set(payload["capabilities"])
         assert components["required_capabilities"] == share(body["required_capabilities"], held)
         assert components["preferred_capabilities"] == share(body["preferred_capabilities"], held)
         wanted = [w for w in WORDS if w in payload["description"]]
-        assert components["text"] == pytest.approx(len(wanted) / ranking.MAX_TERMS, abs=1e-6)
+        assert components["text"] == pytest.approx(len(wanted) / weights.MAX_TERMS, abs=1e-6)
         assert components["size"] == 1
         if payload["address"]["province"] != "BG":
             assert components["proximity"] == 1
@@ -212,7 +212,7 @@ def test_a_request_at_every_cap(client, make_key, varied):
 
 
 def test_every_candidate_scores_as_explained(client, session, make_key, varied):
-    """`scoring.rank_all` gives every candidate exactly the score `ranking.assess` explains
+    """`ranking.rank` gives every candidate exactly the score `explanations.assess` explains
     (the same weighted mean, the same rounding), and the order (-score, id)."""
     buyer = make_key("buyer")
     body = {
@@ -229,10 +229,10 @@ def test_every_candidate_scores_as_explained(client, session, make_key, varied):
     created = client.post(API, json=body, headers=buyer)
     assert created.status_code == 201, created.text
     request = session.get(ScoutingRequest, created.json()["id"])
-    criteria = service.criteria_of(session=session, request=request)
-    rows = service.rank(session=session, request=request, criteria=criteria).rows()
+    criteria = ranking.criteria_of(session=session, request=request)
+    rows = ranking.rank(session=session, criteria=criteria).rows()
     assert rows == sorted(rows) and sorted(sid for _, sid, _ in rows) == sorted(varied)
-    facts = service.gather(session=session, criteria=criteria, ids=[sid for _, sid, _ in rows])
+    facts = explanations.gather(session=session, criteria=criteria, ids=[sid for _, sid, _ in rows])
     for negative, supplier_id, words in rows:
         facts[supplier_id].text_hits = {i for i in range(words.bit_length()) if words >> i & 1}
-        assert -negative == ranking.assess(criteria, facts[supplier_id]).score
+        assert -negative == explanations.assess(criteria, facts[supplier_id]).score
