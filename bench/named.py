@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.cursors import decode_cursor, encode_cursor
-from app.demo import PROVINCES as DEMO_PROVINCES
+from app.demo.tables import PROVINCES as DEMO_PROVINCES
 from app.scouting.schemas import MAX_CODES
 from app.suppliers.validation import PROVINCES
 from bench.workload import ALL_FACETS, API, get_json
@@ -203,7 +203,7 @@ def codes(http: httpx.Client, path: str) -> list[str]:
 
 def provinces(n: int) -> list[str]:
     """n distinct valid province codes: the demo's first, then others (alphabetical)."""
-    demo = [p[0] for p in DEMO_PROVINCES]
+    demo = [p.code for p in DEMO_PROVINCES]
     return (demo + sorted(PROVINCES - set(demo)))[:n]
 
 

@@ -8,7 +8,7 @@ from random import Random
 
 import httpx
 
-from app.demo import PROGRAMS
+from app.demo.tables import PROGRAMS
 from app.search.text import words_of
 from bench.cold import WRITE_EVERY, Ask, timed
 from bench.workload import Vocabulary, get_json

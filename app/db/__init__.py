@@ -33,12 +33,11 @@ from app.db.backend import Backend, VersionedRow
 from app.db.deadline import DEADLINE, DeadlineExceeded, with_deadline
 from app.db.postgresql import PostgreSQL
 from app.db.schema import NAMING_CONVENTION, big_integer, metadata, partial_index
-from app.db.sqlite import WRITE_INTENT, SQLite
+from app.db.sqlite import SQLite
 
 __all__ = [
     "DEADLINE",
     "NAMING_CONVENTION",
-    "SQLITE_WRITE_INTENT",
     "Backend",
     "DeadlineExceeded",
     "SessionDep",
@@ -69,9 +68,6 @@ __all__ = [
     "with_deadline",
     "writer",
 ]
-
-# Read by app/demo.py only until it asks `writer(engine)`; then delete.
-SQLITE_WRITE_INTENT = WRITE_INTENT
 
 BACKENDS: dict[str, Backend] = {backend.name: backend for backend in (SQLite(), PostgreSQL())}
 
