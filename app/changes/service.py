@@ -73,11 +73,11 @@ def read_feed(
         items=[
             ChangeEventPublic(
                 id=str(event.seq),
-                type=f"supplier.{event.kind}",  # type: ignore[arg-type]
+                type=f"supplier.{event.kind}",  # type: ignore[arg-type]  # event kinds are created, updated and deleted: the three types
                 occurred_at=event.occurred_at,
                 supplier_id=event.supplier_id,
                 version=event.version,
-                supplier=supplier,  # type: ignore[arg-type]
+                supplier=supplier,  # type: ignore[arg-type]  # a stored record (dict) is validated as SupplierPublic
             )
             for event, supplier in events
         ],

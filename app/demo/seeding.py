@@ -11,7 +11,9 @@ from queue import Queue
 from threading import Thread
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, select
+from sqlmodel import col
 
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.db import backend_of, bulk_load, reserve_ids, writer
@@ -23,7 +25,7 @@ from app.suppliers.writing import refresh_statistics, write
 WRITERS = 2  # PostgreSQL connections writing at once
 GENERATE_APART = 20_000  # from this many suppliers on, generated in a child process
 
-SUPPLIER = Supplier.__table__
+SUPPLIER: sa.Table = Supplier.__table__  # type: ignore[attr-defined]  # __table__ is set by SQLAlchemy, undeclared in SQLModel
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,17 @@ class DemoSummary:
 
 def _read_catalogue(conn: Connection) -> Catalogue:
     """The catalogue codes the database holds, in a fixed order."""
-    chains = list(conn.scalars(select(SupplyChain.code).order_by(SupplyChain.code)))
+    chains = list(conn.scalars(select(col(SupplyChain.code)).order_by(col(SupplyChain.code))))
     phrases: dict[str, Phrase] = {}
     labels: dict[str, tuple[str, str]] = {}
     roots: set[str] = set()
-    query = select(Capability.code, Capability.parent, Capability.name_en, Capability.name_it)
-    for code, parent, name_en, name_it in conn.execute(query.order_by(Capability.code)):
+    query = select(
+        col(Capability.code),
+        col(Capability.parent),
+        col(Capability.name_en),
+        col(Capability.name_it),
+    )
+    for code, parent, name_en, name_it in conn.execute(query.order_by(col(Capability.code))):
         lower = {"it": name_it[:1].lower() + name_it[1:], "en": name_en[:1].lower() + name_en[1:]}
         phrases[code] = CAPABILITY_PHRASES.get(code, lower)
         labels[code] = (name_en, name_it)
@@ -52,8 +59,10 @@ def _read_catalogue(conn: Connection) -> Catalogue:
         code: (name, kind)
         for code, name, kind in conn.execute(
             select(
-                CertificationStandard.code, CertificationStandard.name, CertificationStandard.kind
-            ).order_by(CertificationStandard.code)
+                col(CertificationStandard.code),
+                col(CertificationStandard.name),
+                col(CertificationStandard.kind),
+            ).order_by(col(CertificationStandard.code))
         )
     }
     return Catalogue(

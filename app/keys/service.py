@@ -45,7 +45,7 @@ def create_api_key(
         actor=actor,
         action="create",
         entity="api_key",
-        entity_id=key.id,  # type: ignore[arg-type]
+        entity_id=key.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=fields,
     )
     return key, plaintext

@@ -8,6 +8,7 @@ index with the same weighted mean, and tests/scouting/test_scoring.py holds the 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
@@ -65,9 +66,9 @@ def explain(
                 ),
                 score=-negative,
                 components=assessment.components,
-                matched=[Explanation(**e) for e in assessment.matched],  # type: ignore[arg-type]
-                missing=[Explanation(**e) for e in assessment.missing],  # type: ignore[arg-type]
-                warnings=[Explanation(**e) for e in assessment.warnings],  # type: ignore[arg-type]
+                matched=[Explanation.model_validate(e) for e in assessment.matched],
+                missing=[Explanation.model_validate(e) for e in assessment.missing],
+                warnings=[Explanation.model_validate(e) for e in assessment.warnings],
                 mark=marks.get(supplier_id),
                 response=responses.get(supplier_id),
             )
@@ -270,7 +271,7 @@ def gather(*, session: Session, criteria: Criteria, ids: Sequence[int]) -> dict[
             id=row.id, lat=row.lat, lon=row.lon, province=row.province, size_class=row.size_class
         )
         for row in connection.execute(
-            select(col(s.id), col(s.lat), col(s.lon), col(s.province), col(s.size_class)).where(
+            sa.select(col(s.id), col(s.lat), col(s.lon), col(s.province), col(s.size_class)).where(
                 col(s.id).in_(ids)
             )
         )
@@ -324,7 +325,7 @@ def _gather_certificates(
     if not relevant:
         return
     query = (
-        select(
+        sa.select(  # sqlmodel's select types at most four columns
             col(cert.supplier_id),
             col(cert.standard_code),
             col(cert.certificate_number),

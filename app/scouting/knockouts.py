@@ -51,7 +51,7 @@ class Certificate:
         )
 
 
-_LEVEL = {name: rank for rank, name in enumerate(VERIFICATION_LEVELS)}
+_LEVEL: dict[str, int] = {name: rank for rank, name in enumerate(VERIFICATION_LEVELS)}
 
 
 @dataclass(frozen=True)

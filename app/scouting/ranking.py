@@ -169,7 +169,8 @@ def rank_index(index: SupplierIndex, criteria: Criteria) -> Ranking:
         """Whether each candidate is in `bitmap`."""
         dense = np.zeros(size, dtype=bool)
         dense[_array(bitmap & matched)] = True
-        return dense[docs]
+        members: np.ndarray = dense[docs]
+        return members
 
     components: dict[str, np.ndarray] = {}
     for name, codes in (
@@ -294,4 +295,5 @@ def _column(data: np.ndarray, docs: np.ndarray) -> np.ndarray:
         within = docs < len(data)
         values[within] = data[docs[within]]
         return values
-    return data[docs]
+    taken: np.ndarray = data[docs]
+    return taken

@@ -102,7 +102,7 @@ def audit(
         actor=caller,
         action=action,
         entity=ENTITY,
-        entity_id=request_id,  # type: ignore[arg-type]
+        entity_id=request_id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         fields=fields,
     )
 
@@ -133,13 +133,18 @@ def create_request(
 ) -> ScoutingRequestDetail:
     _check_codes(session=session, data=data)
     request = ScoutingRequest(
-        owner_key_id=caller.key_id,  # type: ignore[arg-type]
+        owner_key_id=caller.key_id,  # type: ignore[arg-type]  # require_roles lets only keyed callers create
         owner_role=caller.role or "",
         title=data.title,
         description=data.description,
         needed_by=data.needed_by,
         min_verification=data.min_verification,
-        **{f: list(getattr(data, f)) for f in LIST_FIELDS},
+        supply_chains=list(data.supply_chains),
+        required_capabilities=list(data.required_capabilities),
+        preferred_capabilities=list(data.preferred_capabilities),
+        required_certifications=list(data.required_certifications),
+        provinces=list(data.provinces),
+        size_classes=list(data.size_classes),
     )
     _set_near(request, data.near)
     session.add(request)
@@ -257,7 +262,7 @@ def response_public(response: ScoutingResponse, supplier_name: str) -> ResponseP
     return ResponsePublic(
         supplier_id=response.supplier_id,
         supplier_name=supplier_name,
-        status=response.status,  # type: ignore[arg-type]
+        status=response.status,  # type: ignore[arg-type]  # stored as text; only values the schema's Literal allows are written
         message=response.message,
         created_at=response.created_at,
         updated_at=response.updated_at,
@@ -274,7 +279,7 @@ def _publics(
         .where(col(ScoutingResponse.request_id).in_(by_id))
         .order_by(col(ScoutingResponse.id))
     )
-    responses: dict[int, list[ResponsePublic]] = {i: [] for i in by_id}  # type: ignore[misc]
+    responses: dict[int, list[ResponsePublic]] = {i: [] for i in by_id}  # type: ignore[misc]  # SQLModel types the key optional; a stored row has one
     for response, name in session.exec(query):
         request = by_id[response.request_id]
         if not _owns(caller, request) and response.supplier_id != caller.supplier_id:
@@ -282,18 +287,18 @@ def _publics(
         responses[response.request_id].append(response_public(response, name))
     return [
         ScoutingRequestPublic(
-            id=r.id,  # type: ignore[arg-type]
+            id=r.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
             title=r.title,
             description=r.description,
-            min_verification=r.min_verification,  # type: ignore[arg-type]
+            min_verification=r.min_verification,  # type: ignore[arg-type]  # stored as text; only values the schema's Literal allows are written
             near=_near_of(r),
             needed_by=r.needed_by,
-            status=r.status,  # type: ignore[arg-type]
+            status=r.status,  # type: ignore[arg-type]  # stored as text; only values the schema's Literal allows are written
             created_at=r.created_at,
             updated_at=r.updated_at,
             closed_at=r.closed_at,
             version=r.version,
-            responses=responses[r.id],  # type: ignore[index]
+            responses=responses[r.id],  # type: ignore[index]  # SQLModel types the key optional; a stored row has one
             **{f: list(getattr(r, f)) for f in LIST_FIELDS},
         )
         for r in requests
@@ -307,9 +312,10 @@ def _list_cursor(cursor: str | None, kind: str) -> int | None:
     if cursor is None:
         return None
     payload = decode_cursor(cursor)
-    if payload.get("k") != kind or not isinstance(payload.get("i"), int):
+    index = payload.get("i")
+    if payload.get("k") != kind or not isinstance(index, int):
         raise cursor_mismatch()
-    return payload["i"]
+    return index
 
 
 def list_requests(

@@ -50,7 +50,7 @@ def _records_of(
 def _mark_public(mark: ScoutingMark) -> MarkPublic:
     return MarkPublic(
         supplier_id=mark.supplier_id,
-        state=mark.state,  # type: ignore[arg-type]
+        state=mark.state,  # type: ignore[arg-type]  # stored as text; only values the schema's Literal allows are written
         note=mark.note,
         updated_at=mark.updated_at,
     )
@@ -81,7 +81,7 @@ def set_mark(
         session=session, model=ScoutingMark, request_id=request.id, supplier_id=supplier_id
     )
     if mark is None:
-        mark = ScoutingMark(request_id=request.id, supplier_id=supplier_id, state=data.state)  # type: ignore[arg-type]
+        mark = ScoutingMark(request_id=request.id, supplier_id=supplier_id, state=data.state)  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
         session.add(mark)
     mark.state, mark.note, mark.updated_at = data.state, data.note, utcnow()
     session.flush()
@@ -109,7 +109,7 @@ def responses_of(*, session: Session, request: ScoutingRequest) -> dict[int, Mat
     """The suppliers' answers to a request, by supplier id, as its matches show them."""
     responses = _records_of(session=session, model=ScoutingResponse, request=request)
     return {
-        supplier_id: MatchResponse(status=r.status, message=r.message)  # type: ignore[arg-type]
+        supplier_id: MatchResponse(status=r.status, message=r.message)  # type: ignore[arg-type]  # stored as text; only values the schema's Literal allows are written
         for supplier_id, r in responses.items()
     }
 

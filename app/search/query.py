@@ -163,9 +163,9 @@ def read_query(
         verified=params.verified,
         updated_since=updated_since,
         verification=params.verification,
-        sort=order,  # type: ignore[arg-type]
+        sort=order,
         limit=params.limit,
         cursor=params.cursor,
-        facets=tuple(facet_names),  # type: ignore[arg-type]
+        facets=tuple(facet_names),  # type: ignore[arg-type]  # each name was checked against the facet names above
     )
     return query, descendants

@@ -133,7 +133,7 @@ def search(*, session: Session, caller: Caller, lang: Language, params: SearchPa
         codes.add_supplier(item)
     for name, counts in page.facets.items():
         if name in KINDS:  # every facet but province
-            codes.add(name, counts)  # type: ignore[arg-type]
+            codes.add(name, counts)
     page.labels = codes.labels(session=session, lang=lang)
     return page
 

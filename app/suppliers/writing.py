@@ -224,7 +224,7 @@ def _update_suppliers(
     for names, group in groups.items():
         # Ids and versions are set: these suppliers were read (or just inserted).
         rows = [(w.supplier_id, w.version, [w.values[n] for n in names]) for w in group]
-        count = update_versioned(connection, table=SUPPLIER, names=names, rows=rows)  # type: ignore[arg-type]
+        count = update_versioned(connection, table=SUPPLIER, names=names, rows=rows)  # type: ignore[arg-type]  # ids and versions are set: these suppliers were read or just inserted
         if count != len(group):
             raise StaleDataError(
                 f"{len(group) - count} of {len(group)} suppliers changed since they were read"
