@@ -9,6 +9,7 @@ from app.auth.deps import require_roles
 from app.catalogue.labels import Language, LanguageDep, add_vary
 from app.db import SessionDep, with_deadline
 from app.errors import problem_responses
+from app.params import Cursor, Limit
 from app.scouting import requests, service, verdicts
 from app.scouting.schemas import (
     MarkFilter,
@@ -37,10 +38,6 @@ SupplierDep = Annotated[Caller, Depends(require_roles("supplier"))]
 RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Scouting request id.")]
 SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Supplier id.")]
 IfMatch = Annotated[str | None, Header(max_length=1024)]
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
-Cursor = Annotated[
-    str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
-]
 
 
 def _with_etag(
