@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
-from app.catalogue.labels import Language, LanguageDep, add_vary
+from app.catalogue.labels import Language, LanguageDep, add_vary, labelled_etag
 from app.db import SessionDep, with_deadline
 from app.errors import problem_responses
 from app.params import Cursor, Limit
@@ -44,9 +44,7 @@ def _with_etag(
     response: Response, detail: ScoutingRequestDetail, lang: Language
 ) -> ScoutingRequestDetail:
     """The request's ETag and `Vary` headers."""
-    # Italian labels are another representation, hence another tag (If-Match reads the
-    # version before the `-`).
-    response.headers["ETag"] = f'"{detail.version}-it"' if lang == "it" else f'"{detail.version}"'
+    response.headers["ETag"] = labelled_etag(str(detail.version), lang)
     add_vary(response, "Authorization")
     return detail
 
