@@ -5,8 +5,20 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 from limits import parse
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# A setting listing values, comma-separated (not JSON); empty by default.
+CommaList = Annotated[
+    list[str], NoDecode, BeforeValidator(_split_list), Field(default_factory=list)
+]
 
 
 class Settings(BaseSettings):
@@ -47,8 +59,7 @@ class Settings(BaseSettings):
         "Required except on the embedded SQLite database, where one is generated and kept in "
         "`<database file>.secret`.",
     )
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
+    trusted_proxies: CommaList = Field(
         description="Reverse proxies (IP addresses or CIDR networks, comma-separated) whose "
         "`X-Forwarded-For` names the client; empty: the direct peer is the client.",
     )
@@ -69,8 +80,7 @@ class Settings(BaseSettings):
         description="Largest file `POST /suppliers/import` accepts (bytes); it is spooled to a "
         "temporary file, not held in memory.",
     )
-    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
+    cors_allow_origins: CommaList = Field(
         description="Browser origins allowed to call the API (CORS), comma-separated; "
         "empty: no cross-origin browser access.",
     )
@@ -157,13 +167,6 @@ class Settings(BaseSettings):
             parse(value)
         except ValueError as exc:
             raise ValueError(f"not a rate limit such as '100/minute': {exc}") from None
-        return value
-
-    @field_validator("cors_allow_origins", "trusted_proxies", mode="before")
-    @classmethod
-    def _split_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("trusted_proxies")

@@ -6,10 +6,13 @@ import hashlib
 import hmac
 import json
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from app.errors import field_error, invalid
 from app.signing import signing_key
+
+Row = TypeVar("Row")
 
 
 def _signature(payload: bytes) -> bytes:
@@ -60,3 +63,8 @@ def cursor_mismatch() -> Exception:
     return invalid(
         [field_error(["query", "cursor"], "cursor belongs to a different query or sort order")]
     )
+
+
+def page_of(rows: Sequence[Row], limit: int) -> tuple[list[Row], bool]:
+    """Of `rows` fetched one past `limit`: the page (the first `limit`) and whether more follow."""
+    return list(rows[:limit]), len(rows) > limit

@@ -7,9 +7,10 @@ from typing import IO, Any
 
 import structlog
 from asgi_correlation_id import correlation_id
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from structlog.typing import EventDict, Processor
 
+from app.asgi import HttpMiddleware
 from app.config import Settings
 
 access_logger = structlog.get_logger("app.access")
@@ -68,16 +69,10 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> N
         logging.getLogger(name).propagate = True
 
 
-class AccessLog:
+class AccessLog(HttpMiddleware):
     """ASGI middleware: one `request` event per HTTP request, with status and duration."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # if the application fails before it answers
 

@@ -13,6 +13,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.asgi import HttpMiddleware
 from app.config import Settings
 from app.errors import (
     PayloadTooLarge,
@@ -49,16 +50,10 @@ DOCS_CSP = (
 DOCS_HEADERS = SECURITY_HEADERS | {"content-security-policy": DOCS_CSP}
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Adds SECURITY_HEADERS to every HTTP response, errors included, without overriding."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         docs = scope["path"].startswith(DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:
@@ -75,7 +70,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """413 problem+json for request bodies over `max_bytes`, announced or streamed.
 
     The body is read here, up to the limit, before the application sees any of it (FastAPI
@@ -86,14 +81,14 @@ class BodyLimit:
     def __init__(
         self, app: ASGIApp, max_bytes: int, streamed: frozenset[str] = frozenset()
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.streamed = streamed
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.streamed:
-            await self.app(scope, receive, send)
-            return
+    def pass_on(self, scope: Scope) -> bool:
+        return scope["path"] in self.streamed
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         announced = dict(scope.get("headers", [])).get(b"content-length", b"")
         if announced.isdigit() and int(announced) > self.max_bytes:
             await self._refuse(scope, receive, send)
@@ -123,7 +118,7 @@ class BodyLimit:
         await problem_response(problem)(scope, receive, send)
 
 
-class AllowHeader:
+class AllowHeader(HttpMiddleware):
     """A 405 lists every method the path supports in `Allow`.
 
     Starlette answers 405 from the first route whose path matches, so `Allow` would name only
@@ -132,15 +127,11 @@ class AllowHeader:
     """
 
     def __init__(self, app: ASGIApp, paths: Callable[[], dict[str, Any]]) -> None:
-        self.app = app
+        super().__init__(app)
         self.paths = paths
         self._table: list[tuple[bool, re.Pattern[str], set[str]]] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_allow(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:
                 documented = self._methods(scope["path"])
@@ -165,7 +156,7 @@ class AllowHeader:
         return methods | {"HEAD"} if "GET" in methods else methods
 
 
-class HeadAsGet:
+class HeadAsGet(HttpMiddleware):
     """`HEAD` wherever `GET` works: answered as the `GET` would be, status and headers alike
     (`Content-Length`, `ETag`, `RateLimit-*`, a 404's problem type), without the body.
 
@@ -177,13 +168,10 @@ class HeadAsGet:
     to the end, its chunks dropped).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def pass_on(self, scope: Scope) -> bool:
+        return bool(scope["method"] != "HEAD")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         ended = asyncio.Event()
 
         async def send_head(message: Message) -> None:
@@ -209,7 +197,7 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive_head, send_head)
 
 
-class Admission:
+class Admission(HttpMiddleware):
     """At most `limit` requests are worked on at once in this worker; the others wait on the
     event loop, holding no thread and no database connection, for up to `timeout` seconds, then
     get a 503 problem with Retry-After.
@@ -223,16 +211,16 @@ class Admission:
     def __init__(
         self, app: ASGIApp, limit: int, timeout: float, exempt: frozenset[str] = frozenset()
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self.timeout = timeout
         self.exempt = exempt
         self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
-            await self.app(scope, receive, send)
-            return
+    def pass_on(self, scope: Scope) -> bool:
+        return scope["path"] in self.exempt
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         slots = self._slots.get(loop)
         if slots is None:  # one per event loop (tests run several)

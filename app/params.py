@@ -1,5 +1,7 @@
 """Strict query parameters: an operation refuses query parameters it does not declare.
 
+(Also the declarations of the paging parameters list operations share: `Limit`, `Cursor`.)
+
 A misspelt filter (`supply_chian=space`) used to be ignored, so a buyer got the unfiltered
 registry and believed it filtered. Every operation of the OpenAPI document now answers 422
 naming each unknown parameter, with the closest declared name when there is one, in the same
@@ -17,9 +19,9 @@ its own scripts to read) and the 405 answerers of `app/partners/router.py`.
 import difflib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Annotated, Any, TypeGuard
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi._compat import ModelField
 from fastapi._compat.shared import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
@@ -28,6 +30,14 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.errors import field_error, invalid
+
+# The paging parameters of list operations.
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[
+    str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
+]
+# Logs read newest first (the audit trail, a webhook's deliveries): short cursors.
+LogCursor = Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")]
 
 UNKNOWN = "extra_forbidden"  # pydantic's type for an unknown body field
 REPEATED = "repeated"

@@ -19,6 +19,7 @@ from limits.storage import storage_from_string
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import HttpMiddleware
 from app.auth.live import LiveKeys
 from app.auth.service import hash_key
 from app.config import Settings
@@ -74,7 +75,7 @@ class _Gate:
         self.users = 0
 
 
-class RateLimit:
+class RateLimit(HttpMiddleware):
     """ASGI middleware: one budget per presented key, one per address without a key.
 
     A presented key is counted by its hash before it is checked, so random keys cannot be
@@ -86,7 +87,7 @@ class RateLimit:
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+        super().__init__(app)
         options = {"implementation": "redispy"} if settings.redis_url else {}
         storage = storage_from_string(storage_uri(settings.redis_url), **options)
         self.limiter = SlidingWindowCounterRateLimiter(storage)
@@ -98,14 +99,11 @@ class RateLimit:
         self.other_valid = {hash_key(settings.metrics_token)} if settings.metrics_token else set()
         self._gates: dict[str, _Gate] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] in EXEMPT_PATHS
-            or scope["method"] == "OPTIONS"  # CORS preflights carry no key
-        ):
-            await self.app(scope, receive, send)
-            return
+    def pass_on(self, scope: Scope) -> bool:
+        # CORS preflights carry no key.
+        return scope["path"] in EXEMPT_PATHS or scope["method"] == "OPTIONS"
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         address = client_identity(scope)
         scheme, _, token = headers.get("authorization", "").partition(" ")

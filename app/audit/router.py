@@ -10,6 +10,7 @@ from app.auth.deps import AdminDep
 from app.auth.schemas import Role
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.params import Limit, LogCursor
 from app.types import IsoDatetime
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problem_responses(401, 403))
@@ -28,8 +29,8 @@ def list_audit_events(
     action: Annotated[AuditAction | None, Query(description="Kind of write.")] = None,
     since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
     until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+    limit: Limit = 20,
+    cursor: LogCursor = None,
 ) -> AuditPage:
     """Who changed what and when, newest first (admin)."""
     return service.list_events(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventPublic, AuditPage
 from app.auth.caller import Caller
-from app.cursors import decode_cursor, encode_cursor
+from app.cursors import decode_cursor, encode_cursor, page_of
 from app.errors import field_error, invalid
 
 
@@ -93,9 +93,7 @@ def list_events(
         query = query.where(col(AuditEvent.occurred_at) >= since)
     if until is not None:
         query = query.where(col(AuditEvent.occurred_at) < until)
-    events = list(session.exec(query))
-    more = len(events) > limit
-    events = events[:limit]
+    events, more = page_of(session.exec(query).all(), limit)
     return AuditPage(
         items=[AuditEventPublic.model_validate(e) for e in events],
         next_cursor=encode_cursor({"audit_before": events[-1].id}) if more else None,

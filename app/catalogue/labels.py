@@ -10,7 +10,7 @@ verification levels and certificate statuses are fixed enums labelled here.
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import Depends, Header, Query, Response
+from fastapi import Depends, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -94,6 +94,20 @@ def add_vary(response: Response, *names: str) -> None:
     lower = {v.lower() for v in present}
     present += [n for n in names if n.lower() not in lower]
     response.headers["Vary"] = ", ".join(present)
+
+
+def labelled_etag(tag: str, lang: Language) -> str:
+    """The ETag of the representation `tag` with labels in `lang`: Italian labels are another
+    representation, hence another tag (`If-Match` reads the version before the first `-`)."""
+    return f'"{tag}-it"' if lang == "it" else f'"{tag}"'
+
+
+def not_modified(lang: Language, headers: dict[str, str] | None = None) -> Response:
+    """A 304 answering a conditional GET of a representation with labels in `lang`."""
+    response = Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers["Content-Language"] = lang
+    add_vary(response, "Accept-Language")
+    return response
 
 
 def negotiated_language(

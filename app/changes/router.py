@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
-from app.catalogue.labels import LanguageDep, add_vary
+from app.catalogue.labels import LanguageDep, not_modified
 from app.changes import service
 from app.changes.schemas import ChangePage
 from app.db import SessionDep
@@ -46,9 +46,6 @@ def list_changes(
         session=session, caller=caller, after=int(after or 0), limit=limit, lang=lang, held=held
     )
     if page is None:
-        not_modified = Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        not_modified.headers["Content-Language"] = lang
-        add_vary(not_modified, "Accept-Language")
-        return not_modified
+        return not_modified(lang, headers={"ETag": etag})
     response.headers["ETag"] = etag
     return page

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from app.auth.caller import Caller
 from app.catalogue.labels import LabelCodes, Language
 from app.changes.schemas import ChangeEventPublic, ChangePage
+from app.cursors import page_of
 from app.suppliers.generation import data_generation
 from app.suppliers.models import ChangeEvent
 from app.suppliers.schemas import SupplierPublic
@@ -56,9 +57,9 @@ def read_feed(
 ) -> tuple[str, ChangePage | None]:
     """The ETag of the page of events after `after`, and the page, its codes labelled; no page
     when the caller already holds that ETag (one of `held`)."""
-    events = list_changes(session=session, after=after, limit=limit + 1, caller=caller)
-    has_more = len(events) > limit
-    events = events[:limit]
+    events, has_more = page_of(
+        list_changes(session=session, after=after, limit=limit + 1, caller=caller), limit
+    )
     last = events[-1][0].seq if events else after
     # Lazily filled records show the current state, so the data generation is part of the tag.
     # Italian labels are another representation, hence another tag.

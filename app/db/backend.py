@@ -1,13 +1,14 @@
 """The operations whose SQL or settings differ between databases, one `Backend` per database."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL
+from sqlmodel import create_engine
 
 # Rows of a versioned bulk update: (id, version the writer read, values in column order).
 VersionedRow = tuple[int, int, Sequence[Any]]
@@ -23,12 +24,24 @@ class Backend(ABC):
     concurrent_writers: ClassVar[bool]
     # Bulk loads: batches written per transaction.
     batches_per_transaction: ClassVar[int]
+    # The engine events `create_engine` listens to, in order: (event name, listener).
+    listeners: ClassVar[tuple[tuple[str, Callable[..., None]], ...]]
 
-    @abstractmethod
     def create_engine(
         self, url: str, *, echo: bool, pooling: dict[str, Any], connect_timeout: int
     ) -> Engine:
         """An engine tuned for this database, with the request deadline enforced."""
+        arguments = self.engine_arguments(url, pooling=pooling, connect_timeout=connect_timeout)
+        engine = create_engine(url, echo=echo, **arguments)
+        for name, listener in self.listeners:
+            event.listen(engine, name, listener)
+        return engine
+
+    @abstractmethod
+    def engine_arguments(
+        self, url: str, *, pooling: dict[str, Any], connect_timeout: int
+    ) -> dict[str, Any]:
+        """`create_engine`'s arguments for this database, besides the URL and `echo`."""
 
     @abstractmethod
     def writer(self, engine: Engine) -> Engine:
@@ -50,7 +63,6 @@ class Backend(ABC):
     def insert_rows(self, conn: Connection, *, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """Insert many rows with the same keys, as fast as this database allows."""
 
-    @abstractmethod
     def update_versioned(
         self,
         conn: Connection,
@@ -60,6 +72,14 @@ class Backend(ABC):
         rows: Sequence[VersionedRow],
     ) -> int:
         """Set `names` of each row still at the version read, bumping it; rows updated."""
+        statement, parameters = self.versioned_update(conn, table, names, rows)
+        return conn.exec_driver_sql(statement, parameters).rowcount
+
+    @abstractmethod
+    def versioned_update(
+        self, conn: Connection, table: sa.Table, names: Sequence[str], rows: Sequence[VersionedRow]
+    ) -> tuple[str, Any]:
+        """The one statement of `update_versioned` and its parameters (`exec_driver_sql`'s)."""
 
     @abstractmethod
     def new_ids(self, conn: Connection, *, table: sa.Table, count: int) -> list[int]:

@@ -5,12 +5,11 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.engine import URL
-from sqlmodel import create_engine
 
 from app.db.backend import Backend, VersionedRow, executemany_insert
 from app.db.deadline import DEADLINE, DeadlineExceeded
@@ -72,29 +71,29 @@ def copy_rows(conn: Connection, *, table: sa.Table, rows: list[dict[str, Any]]) 
 class PostgreSQL(Backend):
     """PostgreSQL 15+ through psycopg 3."""
 
-    name: ClassVar[str] = "postgresql"
-    embedded: ClassVar[bool] = False
-    concurrent_writers: ClassVar[bool] = True
-    batches_per_transaction: ClassVar[int] = 1
+    name = "postgresql"
+    embedded = False
+    concurrent_writers = True
+    batches_per_transaction = 1
 
-    def create_engine(
-        self, url: str, *, echo: bool, pooling: dict[str, Any], connect_timeout: int
-    ) -> Engine:
-        engine = create_engine(
-            url,
-            echo=echo,
+    listeners = (
+        ("before_cursor_execute", _statement_timeout),
+        ("commit", _forget_statement_timeout),
+        ("rollback", _forget_statement_timeout),
+    )
+
+    def engine_arguments(
+        self, url: str, *, pooling: dict[str, Any], connect_timeout: int
+    ) -> dict[str, Any]:
+        return {
             # A connection the server dropped (restart, failover) is replaced before use, so
             # the service recovers by itself; while the server is down, requests fail fast.
-            pool_pre_ping=True,
+            "pool_pre_ping": True,
             **pooling,
             # No server-side prepared statements: a generic plan chosen after a few runs
             # ignores the actual filter values and is often far slower for search queries.
-            connect_args={"prepare_threshold": None, "connect_timeout": connect_timeout},
-        )
-        event.listen(engine, "before_cursor_execute", _statement_timeout)
-        event.listen(engine, "commit", _forget_statement_timeout)
-        event.listen(engine, "rollback", _forget_statement_timeout)
-        return engine
+            "connect_args": {"prepare_threshold": None, "connect_timeout": connect_timeout},
+        }
 
     def writer(self, engine: Engine) -> Engine:
         return engine  # row locks: a writer needs nothing up front
@@ -127,14 +126,9 @@ class PostgreSQL(Backend):
         else:
             executemany_insert(conn, table=table, rows=rows)
 
-    def update_versioned(
-        self,
-        conn: Connection,
-        *,
-        table: sa.Table,
-        names: Sequence[str],
-        rows: Sequence[VersionedRow],
-    ) -> int:
+    def versioned_update(
+        self, conn: Connection, table: sa.Table, names: Sequence[str], rows: Sequence[VersionedRow]
+    ) -> tuple[str, Any]:
         """One `UPDATE ... FROM unnest(arrays)`: a statement per batch, not per row (the
         statement triggers run once), without a temporary table."""
         dialect = conn.dialect
@@ -153,13 +147,12 @@ class PostgreSQL(Backend):
         unnest = ", ".join(f"%s::{cast}" for cast in ("integer[]", "integer[]", *casts))
         aliases = ", ".join(f'"{a}"' for a in ("target_id", "read_version", *names))
         target = table.name
-        result = conn.exec_driver_sql(
+        return (
             f"UPDATE {target} SET {', '.join(sets)}, version = {target}.version + 1 "
             f"FROM unnest({unnest}) AS v({aliases}) "
             f"WHERE {target}.id = v.target_id AND {target}.version = v.read_version",
             ([row[0] for row in rows], [row[1] for row in rows], *arrays),
         )
-        return result.rowcount
 
     def new_ids(self, conn: Connection, *, table: sa.Table, count: int) -> list[int]:
         sequence = func.pg_get_serial_sequence(table.name, "id")

@@ -2,12 +2,11 @@
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.engine import URL, make_url
-from sqlmodel import create_engine
 
 from app.db.backend import Backend, VersionedRow, bind_processors, converted, executemany_insert
 from app.db.deadline import past_deadline, refuse_late_statements
@@ -61,28 +60,28 @@ def in_memory(url: URL) -> bool:
 class SQLite(Backend):
     """SQLite through the standard library's sqlite3 module."""
 
-    name: ClassVar[str] = "sqlite"
-    embedded: ClassVar[bool] = True
-    concurrent_writers: ClassVar[bool] = False
+    name = "sqlite"
+    embedded = True
+    concurrent_writers = False
     # A few batches per transaction: each commit appends every page it changed to the WAL,
     # and the indexes on random keys (names, VAT numbers) change pages all over, so fewer
     # commits write far fewer pages. The write lock is held for a few seconds at most.
-    batches_per_transaction: ClassVar[int] = 5
+    batches_per_transaction = 5
 
-    def create_engine(
-        self, url: str, *, echo: bool, pooling: dict[str, Any], connect_timeout: int
-    ) -> Engine:
-        engine = create_engine(
-            url,
-            echo=echo,
-            connect_args={"check_same_thread": False},
+    listeners = (
+        ("connect", _pragmas),
+        ("begin", _begin),
+        ("before_cursor_execute", refuse_late_statements),
+    )
+
+    def engine_arguments(
+        self, url: str, *, pooling: dict[str, Any], connect_timeout: int
+    ) -> dict[str, Any]:
+        return {
+            "connect_args": {"check_same_thread": False},
             # One shared connection per thread in memory.
             **({} if in_memory(make_url(url)) else pooling),
-        )
-        event.listen(engine, "connect", _pragmas)
-        event.listen(engine, "begin", _begin)
-        event.listen(engine, "before_cursor_execute", refuse_late_statements)
-        return engine
+        }
 
     def writer(self, engine: Engine) -> Engine:
         return engine.execution_options(**{WRITE_INTENT: True})
@@ -100,21 +99,15 @@ class SQLite(Backend):
     def insert_rows(self, conn: Connection, *, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         executemany_insert(conn, table=table, rows=rows)
 
-    def update_versioned(
-        self,
-        conn: Connection,
-        *,
-        table: sa.Table,
-        names: Sequence[str],
-        rows: Sequence[VersionedRow],
-    ) -> int:
+    def versioned_update(
+        self, conn: Connection, table: sa.Table, names: Sequence[str], rows: Sequence[VersionedRow]
+    ) -> tuple[str, Any]:
         processors = bind_processors(conn, table, names)
         sets = ", ".join(f'"{name}" = ?' for name in names)
-        result = conn.exec_driver_sql(
+        return (
             f"UPDATE {table.name} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
             [(*converted(values, processors), id_, version) for id_, version, values in rows],
         )
-        return result.rowcount
 
     def new_ids(self, conn: Connection, *, table: sa.Table, count: int) -> list[int]:
         # After the highest id: safe as the writing transaction holds the write lock (a

@@ -349,11 +349,11 @@ def _name_reasons(candidate: Record, supplier: Record) -> tuple[float, list[Matc
     if best > NAME_FLOOR:
         ours, our_value, _, theirs, their_value, _ = best_name[1]
         reasons.append(
-            MatchReason(
-                code="name_similar",
-                detail=f"{ours.capitalize()} {our_value!r} is like the registered {theirs} "
-                f"{their_value!r} (similarity {best:.2f}).",
-                similarity=round(best, 3),
+            _similar_names(
+                "name_similar",
+                f"{ours.capitalize()} {our_value!r}",
+                f"{theirs} {their_value!r}",
+                best,
             )
         )
     if candidate.legal_key and supplier.legal_key:
@@ -361,14 +361,23 @@ def _name_reasons(candidate: Record, supplier: Record) -> tuple[float, list[Matc
         best = max(best, legal)
         if legal > NAME_FLOOR:
             reasons.append(
-                MatchReason(
-                    code="legal_name_similar",
-                    detail=f"Legal name {candidate.legal_name!r} is like the registered "
-                    f"{supplier.legal_name!r} (similarity {legal:.2f}).",
-                    similarity=round(legal, 3),
+                _similar_names(
+                    "legal_name_similar",
+                    f"Legal name {candidate.legal_name!r}",
+                    repr(supplier.legal_name),
+                    legal,
                 )
             )
     return best, reasons
+
+
+def _similar_names(code: ReasonCode, ours: str, theirs: str, similarity: float) -> MatchReason:
+    """The reason saying the candidate's name `ours` is like the registered `theirs`."""
+    return MatchReason(
+        code=code,
+        detail=f"{ours} is like the registered {theirs} (similarity {similarity:.2f}).",
+        similarity=round(similarity, 3),
+    )
 
 
 def _address_reasons(candidate: Record, supplier: Record) -> list[MatchReason]:

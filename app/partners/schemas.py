@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from app.catalogue.labels import Labels, labels_field
 from app.suppliers.schemas import Address, SupplierPublic
-from app.suppliers.validation import EU_VAT_FORMATS
+from app.suppliers.validation import eu_vat
 from app.types import BODY, Name, ShortText, Text
 
 _VAT_SEPARATORS = re.compile(r"[\s.\-/]")
@@ -26,18 +26,15 @@ def lenient_vat(value: str) -> str:
     if compact.isdigit() and len(compact) == 11:
         compact = "IT" + compact
     country, number = compact[:2], compact[2:]
-    if country == "GR":
-        country = "EL"
     if country == "IT":
         if not re.fullmatch(r"\d{11}", number):
             raise ValueError("not a Partita IVA: expected IT followed by 11 digits")
         return country + number
-    pattern = EU_VAT_FORMATS.get(country)
-    if pattern is None:
-        raise ValueError("not a VAT number: expected an EU country code such as IT, DE or FR")
-    if not re.fullmatch(pattern, number):
-        raise ValueError(f"not a valid {country} VAT number format")
-    return country + number
+    return eu_vat(
+        country,
+        number,
+        not_eu="not a VAT number: expected an EU country code such as IT, DE or FR",
+    )
 
 
 def website_host(value: str) -> str:

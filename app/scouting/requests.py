@@ -15,7 +15,7 @@ from app.auth.caller import Caller
 from app.catalogue.labels import LabelCodes, Language
 from app.catalogue.models import Capability, CertificationStandard, SupplyChain
 from app.catalogue.service import unknown_codes
-from app.cursors import cursor_mismatch, decode_cursor, encode_cursor
+from app.cursors import cursor_mismatch, decode_cursor, encode_cursor, page_of
 from app.db import utcnow
 from app.errors import Conflict, NotFound, check_if_match, field_error, invalid
 from app.scouting.knockouts import matched_open_requests, supplier_matches
@@ -348,9 +348,7 @@ def list_requests(
             query = query.where(ScoutingRequest.status == status)
         if before is not None:
             query = query.where(col(ScoutingRequest.id) < before)
-        rows = list(session.exec(query))
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, more = page_of(session.exec(query).all(), limit)
     items = _publics(session=session, requests=rows, caller=caller)
     codes = LabelCodes()
     for item in items:

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 
 from app.auth.caller import Caller
 from app.auth.deps import require_roles
-from app.catalogue.labels import Language, LanguageDep, add_vary
+from app.catalogue.labels import Language, LanguageDep, add_vary, labelled_etag
 from app.db import SessionDep, with_deadline
 from app.errors import problem_responses
+from app.params import Cursor, Limit
 from app.scouting import requests, service, verdicts
 from app.scouting.schemas import (
     MarkFilter,
@@ -37,19 +38,13 @@ SupplierDep = Annotated[Caller, Depends(require_roles("supplier"))]
 RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Scouting request id.")]
 SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Supplier id.")]
 IfMatch = Annotated[str | None, Header(max_length=1024)]
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
-Cursor = Annotated[
-    str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
-]
 
 
 def _with_etag(
     response: Response, detail: ScoutingRequestDetail, lang: Language
 ) -> ScoutingRequestDetail:
     """The request's ETag and `Vary` headers."""
-    # Italian labels are another representation, hence another tag (If-Match reads the
-    # version before the `-`).
-    response.headers["ETag"] = f'"{detail.version}-it"' if lang == "it" else f'"{detail.version}"'
+    response.headers["ETag"] = labelled_etag(str(detail.version), lang)
     add_vary(response, "Authorization")
     return detail
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.auth.caller import Caller
 from app.catalogue.labels import LabelCodes, LabelKind, Language
-from app.cursors import cursor_mismatch, decode_cursor, encode_cursor
+from app.cursors import cursor_mismatch, decode_cursor, encode_cursor, page_of
 from app.scouting import explanations, ranking
 from app.scouting.models import ScoutingRequest
 from app.scouting.requests import get_owned_request
@@ -72,11 +72,10 @@ def list_matches(
         marked = np.isin(ranked.ids, np.array(chosen, dtype=np.int64))
         ranked = ranked.where(~marked if state == "unmarked" else marked)
     fingerprint = _fingerprint(request, state)
-    rows = ranked.page(after=_after(cursor, fingerprint), limit=limit + 1)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"f": fingerprint, "s": -rows[-1][0], "i": rows[-1][1]})
+    rows, more = page_of(ranked.page(after=_after(cursor, fingerprint), limit=limit + 1), limit)
+    next_cursor = (
+        encode_cursor({"f": fingerprint, "s": -rows[-1][0], "i": rows[-1][1]}) if more else None
+    )
     items = explanations.explain(
         session=session,
         criteria=criteria,

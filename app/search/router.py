@@ -8,6 +8,7 @@ from app.auth.deps import OPTIONAL_KEY, CallerDep
 from app.catalogue.labels import LanguageDep
 from app.db import SessionDep, with_deadline
 from app.errors import problem_responses
+from app.params import Cursor, Limit
 from app.search import service
 from app.search.query import FACETS_PATTERN, MAX_VALUES, SearchParams
 from app.search.schemas import FACETS, SearchPage, SortName
@@ -104,10 +105,8 @@ def search_suppliers(
             "`-updated_at` (newest first), `distance` (needs `near`). Ties break by id."
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
-    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
     facets: Annotated[
         str | None,
         Query(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from app.auth.deps import OPTIONAL_KEY, AdminDep, CallerDep, SupplierEditorDep
-from app.catalogue.labels import Language, LanguageDep, add_vary
+from app.catalogue.labels import Language, LanguageDep, add_vary, labelled_etag, not_modified
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.suppliers import service
@@ -17,10 +17,9 @@ SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Supplier id.")
 
 
 def _etag(supplier: SupplierPublic, lang: Language) -> str:
-    # The redacted (no contact) view and the Italian labels are different representations,
-    # hence different tags (`If-Match` reads only the version before the first `-`).
+    # The redacted (no contact) view is another representation, hence another tag.
     tag = str(supplier.version) if supplier.contact is not None else f"{supplier.version}-p"
-    return f'"{tag}-it"' if lang == "it" else f'"{tag}"'
+    return labelled_etag(tag, lang)
 
 
 def _with_caching_headers(response: Response, public: SupplierPublic, lang: Language) -> None:
@@ -73,11 +72,9 @@ def get_supplier(
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         if "*" in tags or etag in tags:
-            not_modified = Response(status_code=status.HTTP_304_NOT_MODIFIED)
-            not_modified.headers["Content-Language"] = lang
-            add_vary(not_modified, "Accept-Language")
-            _with_caching_headers(not_modified, public, lang)
-            return not_modified
+            unchanged = not_modified(lang)
+            _with_caching_headers(unchanged, public, lang)
+            return unchanged
     _with_caching_headers(response, public, lang)
     return public
 

@@ -176,11 +176,21 @@ def normalize_vat(value: str) -> str:
                 "invalid Partita IVA: expected IT followed by 11 digits with a valid check digit"
             ) from exc
         return compact
+    return eu_vat(
+        country,
+        number,
+        not_eu="VAT number must start with an EU country code such as IT, DE or FR",
+    )
+
+
+def eu_vat(country: str, number: str, *, not_eu: str) -> str:
+    """`country` + `number` if shaped as that EU country's VAT number (Greece's `GR` written
+    `EL`); a ValueError saying `not_eu` if `country` is no EU country code."""
     if country == "GR":
         country = "EL"
     pattern = EU_VAT_FORMATS.get(country)
     if pattern is None:
-        raise ValueError("VAT number must start with an EU country code such as IT, DE or FR")
+        raise ValueError(not_eu)
     if not re.fullmatch(pattern, number):
         raise ValueError(f"not a valid {country} VAT number format")
     return country + number

@@ -249,24 +249,19 @@ def _replace_links(
         ]
         if replaced:
             connection.execute(delete(table).where(table.c.supplier_id.in_(replaced)))
-    insert_rows(
-        connection,
-        table=SUPPLY_CHAIN_LINK,
-        rows=[
-            {"supplier_id": w.supplier_id, "supply_chain_code": code}
-            for w in writes
-            for code in w.supply_chains or ()
-        ],
-    )
-    insert_rows(
-        connection,
-        table=CAPABILITY_LINK,
-        rows=[
-            {"supplier_id": w.supplier_id, "capability_code": code}
-            for w in writes
-            for code in w.capabilities or ()
-        ],
-    )
+    for table, attribute, column in (
+        (SUPPLY_CHAIN_LINK, "supply_chains", "supply_chain_code"),
+        (CAPABILITY_LINK, "capabilities", "capability_code"),
+    ):
+        insert_rows(
+            connection,
+            table=table,
+            rows=[
+                {"supplier_id": w.supplier_id, column: code}
+                for w in writes
+                for code in getattr(w, attribute) or ()
+            ],
+        )
     certified = [(w, w.certifications) for w in writes if w.certifications]
     if numbered:
         count = sum(len(certs) for _, certs in certified)

@@ -9,6 +9,7 @@ from app.auth.deps import require_roles
 from app.config import Settings, get_settings
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.params import Limit, LogCursor
 from app.webhooks import service
 from app.webhooks.schemas import (
     DeliveryPage,
@@ -82,8 +83,8 @@ def list_deliveries(
     status_: Annotated[
         DeliveryStatus | None, Query(alias="status", description="Only deliveries in this state.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+    limit: Limit = 20,
+    cursor: LogCursor = None,
 ) -> DeliveryPage:
     """The delivery log, newest first: status, attempts, answers and errors."""
     return service.list_deliveries(

@@ -23,7 +23,7 @@ from app.auth.models import ApiKey
 from app.changes.schemas import ChangeEventPublic
 from app.changes.service import list_changes
 from app.config import Settings
-from app.cursors import decode_cursor, encode_cursor
+from app.cursors import decode_cursor, encode_cursor, page_of
 from app.db import try_transaction_lock, utcnow
 from app.errors import Conflict, NotFound, field_error, invalid
 from app.suppliers.models import ChangeEvent, Supplier, SupplierCertification
@@ -229,9 +229,7 @@ def list_deliveries(
         query = query.where(col(WebhookDelivery.id) < before_id)
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    deliveries = list(session.exec(query))
-    more = len(deliveries) > limit
-    deliveries = deliveries[:limit]
+    deliveries, more = page_of(session.exec(query).all(), limit)
     return DeliveryPage(
         items=_deliveries_public(session=session, deliveries=deliveries),
         next_cursor=encode_cursor(
@@ -368,21 +366,16 @@ def _map_supplier(
 
 
 def _queue(
-    *,
-    session: Session,
-    subscription: WebhookSubscription,
-    event_id: str,
-    event_type: str,
-    payload: dict[str, Any],
-    now: datetime,
+    *, session: Session, subscription: WebhookSubscription, envelope: dict[str, Any], now: datetime
 ) -> None:
+    """A delivery of the event `envelope` (see `_envelope`) to `subscription`."""
     # Stored without the contact: the current one is put in when sent (`claim_next`).
-    payload = _map_supplier(payload, without_contact)
+    payload = _map_supplier(envelope, without_contact)
     session.add(
         WebhookDelivery(
             subscription_id=subscription.id,  # type: ignore[arg-type]  # SQLModel types the key optional; a stored row has one
-            event_id=event_id,
-            event_type=event_type,
+            event_id=envelope["id"],
+            event_type=envelope["type"],
             payload=payload,
             next_attempt_at=now,
             created_at=now,
@@ -428,14 +421,7 @@ def fan_out(*, session: Session, now: datetime, batch: int = 500) -> tuple[int, 
                     }
                 ).model_dump(mode="json")
                 envelope = _envelope(f"chg_{event.seq}", kind, item["occurred_at"], item)
-            _queue(
-                session=session,
-                subscription=subscription,
-                event_id=envelope["id"],
-                event_type=kind,
-                payload=envelope,
-                now=now,
-            )
+            _queue(session=session, subscription=subscription, envelope=envelope, now=now)
             queued += 1
     last: int = events[-1][0].seq  # type: ignore[assignment]  # SQLModel types the key optional; a stored row has one
     for subscription in subscriptions:
@@ -504,7 +490,7 @@ def scan_expiring(*, session: Session, now: datetime) -> tuple[int, int]:
         session.add(made)
         session.flush()
         notices += 1
-        payload = _envelope(
+        envelope = _envelope(
             f"cert_{made.id}",
             CERTIFICATE_EVENT,
             now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
@@ -527,14 +513,7 @@ def scan_expiring(*, session: Session, now: datetime) -> tuple[int, int]:
             },
         )
         for subscription in wanted:
-            _queue(
-                session=session,
-                subscription=subscription,
-                event_id=payload["id"],
-                event_type=CERTIFICATE_EVENT,
-                payload=payload,
-                now=now,
-            )
+            _queue(session=session, subscription=subscription, envelope=envelope, now=now)
             queued += 1
     session.flush()
     return notices, queued
