@@ -15,10 +15,12 @@ class Caller:
     def is_admin(self) -> bool:
         return self.role in ("admin", "system")
 
-    def may_see_contact_of(self, supplier_id: int) -> bool:
-        if self.role in ("admin", "system", "buyer", "partner"):
-            return True
+    def is_supplier(self, supplier_id: int) -> bool:
+        """Whether this is the key of supplier `supplier_id` itself."""
         return self.role == "supplier" and self.supplier_id == supplier_id
+
+    def may_see_contact_of(self, supplier_id: int) -> bool:
+        return self.role in ("admin", "system", "buyer", "partner") or self.is_supplier(supplier_id)
 
 
 SYSTEM = Caller(role="system")

@@ -5,15 +5,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.auth.caller import Caller
-from app.catalogue.labels import LabelCodes, Language
+from app.catalogue.labels import LabelCodes, Language, labelled_etag
 from app.changes.schemas import ChangeEventPublic, ChangePage
 from app.cursors import page_of
 from app.suppliers.generation import data_generation
 from app.suppliers.models import ChangeEvent
 from app.suppliers.schemas import SupplierPublic
 from app.suppliers.service import current_contacts, public_records
-
-KINDS = ("created", "updated", "deleted")
 
 
 def list_changes(
@@ -62,8 +60,7 @@ def read_feed(
     )
     last = events[-1][0].seq if events else after
     # Lazily filled records show the current state, so the data generation is part of the tag.
-    # Italian labels are another representation, hence another tag.
-    etag = f'"{last}-{len(events)}-{data_generation(session)}{"-it" if lang == "it" else ""}"'
+    etag = labelled_etag(f"{last}-{len(events)}-{data_generation(session)}", lang)
     if etag in held:
         return etag, None
     codes = LabelCodes()

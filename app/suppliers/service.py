@@ -555,7 +555,7 @@ def update_detail(
 ) -> SupplierDetail:
     """Change a supplier (admins, or the supplier's own key), its `If-Match` checked; its
     record, codes labelled."""
-    if not (caller.is_admin or (caller.role == "supplier" and caller.supplier_id == supplier_id)):
+    if not (caller.is_admin or caller.is_supplier(supplier_id)):
         raise Forbidden(detail="Only admins and the supplier itself may change this supplier.")
     supplier = _if_match(session=session, supplier_id=supplier_id, if_match=if_match)
     supplier = update_supplier(session=session, supplier=supplier, data=data, caller=caller)
